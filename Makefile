@@ -1,0 +1,85 @@
+# httpserve: builds libhttpserve (static and shared), the httpserve command, the unit
+# tests and the examples, and runs every test. `make SAN=1` builds into build-san/ with
+# AddressSanitizer and UndefinedBehaviorSanitizer; `make CC=clang` builds with clang.
+
+VERSION   := 0.1.0
+PREFIX    ?= /usr/local
+DESTDIR   ?=
+CC        ?= cc
+PYTHON    ?= python3
+
+WARN      := -Wall -Wextra -Werror -Wshadow -Wstrict-prototypes -Wmissing-prototypes
+BASEFLAGS := -std=c17 -D_GNU_SOURCE -DHS_VERSION_STRING='"$(VERSION)"' -pthread -fPIC \
+             -Iinclude -Isrc $(WARN)
+
+ifeq ($(SAN),1)
+BUILD     ?= build-san
+OPT       := -O1 -g -fno-omit-frame-pointer -fsanitize=address,undefined -fno-sanitize-recover=all
+else
+BUILD     ?= build
+OPT       := -O2 -g
+endif
+
+CFLAGS    ?=
+LDFLAGS   ?=
+ALLCFLAGS := $(BASEFLAGS) $(OPT) $(CFLAGS)
+ALLLDFLAGS := -pthread $(OPT) $(LDFLAGS)
+
+LIB_SRC   := $(sort $(wildcard src/*.c))
+LIB_OBJ   := $(LIB_SRC:src/%.c=$(BUILD)/obj/%.o)
+UNIT_SRC  := $(sort $(wildcard tests/unit/test_*.c))
+UNIT_BIN  := $(UNIT_SRC:tests/unit/%.c=$(BUILD)/tests/%)
+EX_SRC    := $(sort $(wildcard examples/*.c))
+EX_BIN    := $(EX_SRC:examples/%.c=$(BUILD)/examples/%)
+
+STATIC    := $(BUILD)/libhttpserve.a
+SHARED    := $(BUILD)/libhttpserve.so
+CMD       := $(BUILD)/httpserve
+
+.PHONY: all test unit e2e install clean
+all: $(STATIC) $(SHARED) $(CMD) $(EX_BIN)
+
+$(BUILD)/obj/%.o: src/%.c src/internal.h include/httpserve.h
+	@mkdir -p $(@D)
+	$(CC) $(ALLCFLAGS) -c $< -o $@
+
+$(STATIC): $(LIB_OBJ)
+	@mkdir -p $(@D)
+	rm -f $@ && ar rcs $@ $^
+
+$(SHARED): $(LIB_OBJ)
+	$(CC) -shared -Wl,-soname,libhttpserve.so.0 -o $@ $^ $(ALLLDFLAGS)
+
+$(CMD): cli/main.c $(STATIC) include/httpserve.h
+	$(CC) $(ALLCFLAGS) cli/main.c -o $@ $(STATIC) $(ALLLDFLAGS)
+
+$(BUILD)/tests/%: tests/unit/%.c tests/unit/check.h $(STATIC)
+	@mkdir -p $(@D)
+	$(CC) $(ALLCFLAGS) $< -o $@ $(STATIC) $(ALLLDFLAGS)
+
+$(BUILD)/examples/%: examples/%.c $(STATIC) include/httpserve.h
+	@mkdir -p $(@D)
+	$(CC) $(ALLCFLAGS) $< -o $@ $(STATIC) $(ALLLDFLAGS)
+
+unit: $(UNIT_BIN)
+	@set -e; for t in $(UNIT_BIN); do $$t; done
+
+e2e: $(CMD) $(EX_BIN)
+	$(PYTHON) tests/e2e/run.py --build $(BUILD)
+
+test: all unit e2e
+
+install: $(STATIC) $(SHARED) $(CMD)
+	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/lib/pkgconfig \
+	           $(DESTDIR)$(PREFIX)/include $(DESTDIR)$(PREFIX)/share/man/man1
+	install -m 755 $(CMD) $(DESTDIR)$(PREFIX)/bin/httpserve
+	install -m 644 $(STATIC) $(DESTDIR)$(PREFIX)/lib/libhttpserve.a
+	install -m 755 $(SHARED) $(DESTDIR)$(PREFIX)/lib/libhttpserve.so.0
+	ln -sf libhttpserve.so.0 $(DESTDIR)$(PREFIX)/lib/libhttpserve.so
+	install -m 644 include/httpserve.h $(DESTDIR)$(PREFIX)/include/httpserve.h
+	install -m 644 docs/httpserve.1 $(DESTDIR)$(PREFIX)/share/man/man1/httpserve.1
+	sed -e 's|@PREFIX@|$(PREFIX)|g' -e 's|@VERSION@|$(VERSION)|g' httpserve.pc.in \
+	    > $(DESTDIR)$(PREFIX)/lib/pkgconfig/httpserve.pc
+
+clean:
+	rm -rf build build-san

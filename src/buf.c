@@ -1,0 +1,71 @@
+/*
+ * buf.c: the growable byte buffer used for response heads, generated pages and logs.
+ * Capacity doubles so appends are amortised O(1); a connection keeps its buffers
+ * between requests, so the hot path allocates only while a buffer first grows.
+ */
+#include <errno.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "internal.h"
+
+int hs__buf_reserve(struct hs__buf *b, size_t extra)
+{
+	if (b->cap - b->len >= extra)
+		return 0;
+	if (extra > SIZE_MAX / 2 - b->len)
+		return -ENOMEM;
+	size_t cap = b->cap ? b->cap : 256;
+	while (cap - b->len < extra)
+		cap *= 2;
+	char *p = realloc(b->data, cap);
+	if (!p)
+		return -ENOMEM;
+	b->data = p;
+	b->cap = cap;
+	return 0;
+}
+
+int hs__buf_append(struct hs__buf *b, const void *p, size_t n)
+{
+	if (n == 0)
+		return 0;
+	int rc = hs__buf_reserve(b, n);
+	if (rc < 0)
+		return rc;
+	memcpy(b->data + b->len, p, n);
+	b->len += n;
+	return 0;
+}
+
+int hs__buf_puts(struct hs__buf *b, const char *s)
+{
+	return hs__buf_append(b, s, strlen(s));
+}
+
+int hs__buf_printf(struct hs__buf *b, const char *fmt, ...)
+{
+	va_list ap;
+	va_start(ap, fmt);
+	int n = vsnprintf(NULL, 0, fmt, ap);
+	va_end(ap);
+	if (n < 0)
+		return -EINVAL;
+	int rc = hs__buf_reserve(b, (size_t)n + 1);
+	if (rc < 0)
+		return rc;
+	va_start(ap, fmt);
+	vsnprintf(b->data + b->len, (size_t)n + 1, fmt, ap);
+	va_end(ap);
+	b->len += (size_t)n;
+	return 0;
+}
+
+void hs__buf_free(struct hs__buf *b)
+{
+	free(b->data);
+	b->data = NULL;
+	b->len = b->cap = 0;
+}

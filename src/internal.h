@@ -1,0 +1,198 @@
+/*
+ * internal.h: the private structures and hs__ functions shared by the files in src/.
+ * Nothing here is public; include/httpserve.h is the only contract with users. The
+ * pure pieces (parser, path mapping, dates, MIME, text escaping, listing) are declared
+ * first so they can be unit-tested and fuzzed without a network; the engine's
+ * structures (loop, connection, worker, server) follow.
+ */
+#ifndef HS_INTERNAL_H
+#define HS_INTERNAL_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/types.h>
+#include <time.h>
+
+#include "httpserve.h"
+
+/* ---------------------------------------------------------------- buffers */
+
+/* A growable byte buffer. The zero value is an empty buffer. Appends return 0 or
+ * -ENOMEM and leave the buffer unchanged on failure. */
+struct hs__buf {
+	char *data;
+	size_t len, cap;
+};
+
+int hs__buf_reserve(struct hs__buf *b, size_t extra);
+int hs__buf_append(struct hs__buf *b, const void *p, size_t n);
+int hs__buf_puts(struct hs__buf *b, const char *s);
+int hs__buf_printf(struct hs__buf *b, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3)));
+void hs__buf_free(struct hs__buf *b);
+
+/* ------------------------------------------------------------ text (text.c) */
+
+/* html.escape(s, quote=False): & < > become entities. */
+int hs__html_escape(struct hs__buf *out, const char *s, size_t n);
+/* urllib.parse.quote(s): keeps A-Z a-z 0-9 _ . - ~ and /, the rest %XX uppercase. */
+int hs__url_quote(struct hs__buf *out, const char *s, size_t n);
+/* Percent-decodes n bytes of s into out (which may be s itself); malformed escapes are
+ * kept literally, as urllib.parse.unquote does. Returns the decoded length. */
+size_t hs__url_unquote(char *out, const char *s, size_t n);
+/* Python's repr() of the latin-1 decoded string s: quotes, \\ \' \t \n \r, \xNN for
+ * non-printable code points, printable ones >= 0xA0 as UTF-8. */
+int hs__py_repr(struct hs__buf *out, const char *s, size_t n);
+/* A log message as BaseHTTPRequestHandler.log_message writes it: bytes 0x00-0x1f and
+ * 0x7f-0x9f as \xNN (lowercase), \ as \\, bytes >= 0xa0 as the UTF-8 of the latin-1
+ * character (Python decodes the request line as latin-1 and writes UTF-8). */
+int hs__log_escape(struct hs__buf *out, const char *s, size_t n);
+
+/* ------------------------------------------------------ dates (httpdate.c) */
+
+#define HS__HTTPDATE_LEN 29 /* "Sun, 06 Nov 1994 08:49:37 GMT" */
+#define HS__LOGDATE_LEN 20  /* "17/Mar/2025 14:03:07" */
+
+/* Writes the IMF-fixdate of t (UTC) and a NUL into out; returns HS__HTTPDATE_LEN. */
+size_t hs__httpdate_format(char out[HS__HTTPDATE_LEN + 1], time_t t);
+/* Parses a date as Python's email.utils.parsedate_to_datetime does (IMF-fixdate, RFC 850,
+ * asctime and the lenient variants Python accepts). On success stores seconds since the
+ * epoch in *out and whether the zone is UTC (GMT, UT, UTC, Z, +0000, -0000 or no zone)
+ * in *is_utc, and returns true. Returns false for anything Python would reject. */
+bool hs__httpdate_parse(const char *s, size_t n, int64_t *out, bool *is_utc);
+/* Writes "DD/Mon/YYYY HH:MM:SS" in local time and a NUL; returns HS__LOGDATE_LEN. */
+size_t hs__logdate_format(char out[HS__LOGDATE_LEN + 1], time_t t);
+
+/* ------------------------------------------------------------ MIME (mime.c) */
+
+/* A table of extension -> content type: a built-in table that does not depend on the
+ * machine, plus additions read from a mime.types file (never overriding the built-in
+ * entries). Immutable after creation, so workers share it without locks. */
+struct hs__mime;
+
+/* Creates a table; system_file NULL or unreadable means the built-in table alone. */
+int hs__mime_new(struct hs__mime **out, const char *system_file);
+void hs__mime_free(struct hs__mime *m);
+/* SimpleHTTPRequestHandler.guess_type: the type for path (n bytes), never NULL.
+ * m may be NULL (built-in table only). The result lives as long as m. */
+const char *hs__mime_guess(const struct hs__mime *m, const char *path, size_t n);
+
+/* ------------------------------------------------------------ paths (path.c) */
+
+/* translate_path: maps a request target to a path relative to the served directory:
+ * drops "#..." then "?...", percent-decodes, resolves "." and ".." lexically without
+ * ever climbing above the root, drops empty words. Writes "a/b/c" ("" for the root)
+ * and a NUL to out; *trailing_slash tells whether the raw path ended in "/".
+ * Returns 0, -ENAMETOOLONG when out is too small, -EINVAL for a NUL byte. */
+int hs__translate_path(const char *target, size_t n, char *out, size_t out_size,
+                       bool *trailing_slash);
+/* Whether the target's path (before ? and #) ends in "/", "%2f" or "%2F". */
+bool hs__url_path_ends_in_slash(const char *target, size_t n);
+/* The Location of the directory redirect: target with "/" added to its path, query and
+ * fragment kept as urlunsplit keeps them. */
+int hs__redirect_location(struct hs__buf *out, const char *target, size_t n);
+
+/* ------------------------------------------------------- listing (listing.c) */
+
+struct hs__dirent {
+	const char *name;
+	size_t name_len;
+	bool is_dir;  /* os.path.isdir (follows links) */
+	bool is_link; /* os.path.islink */
+};
+
+/* Sorts entries as Python's list.sort(key=str.lower): stable, case-insensitive. */
+void hs__listing_sort(struct hs__dirent *e, size_t n);
+/* Renders Python's listing page for the decoded URL path display_path. */
+int hs__listing_render(struct hs__buf *out, const char *display_path, size_t dn,
+                       const struct hs__dirent *e, size_t n);
+
+/* ---------------------------------------------------------- parser (parse.c) */
+
+/* Limits as Python's (request line and header lines 65536 bytes with their line end,
+ * 100 header lines) plus a cap on the whole head. */
+#define HS__MAX_LINE 65536
+#define HS__MAX_HEADERS 100
+#define HS__MAX_HEAD (256 * 1024)
+#define HS__MAX_CHUNK_EXT 4096
+#define HS__MAX_TRAILER 8192
+
+struct hs__span {
+	const char *p;
+	size_t n;
+};
+
+/* Finds the end of the request line in buf. Returns the line's length including its
+ * "\n" (> 0); 0 when more bytes are needed; -1 when the line, terminator included,
+ * exceeds HS__MAX_LINE bytes (414). *scanned is how much of buf earlier calls already
+ * searched (start at 0); it lets a slow client never cost a rescan. */
+long hs__find_line(const char *buf, size_t len, size_t *scanned);
+
+enum hs__reqline_status {
+	HS__RL_OK,
+	HS__RL_EMPTY,            /* no words: close silently */
+	HS__RL_BAD_VERSION,      /* 400 "Bad request version (%r)" of version */
+	HS__RL_VERSION_TOO_HIGH, /* 505 "Invalid HTTP version (%s)" of version_number */
+	HS__RL_BAD_SYNTAX,       /* 400 "Bad request syntax (%r)" of line */
+	HS__RL_BAD_09_METHOD,    /* 400 "Bad HTTP/0.9 request type (%r)" of method */
+};
+
+struct hs__reqline {
+	struct hs__span line;           /* the line without its trailing CR and LF bytes */
+	struct hs__span method, target; /* words 1 and 2 */
+	struct hs__span version;        /* the last word ("HTTP/1.1"); empty for HTTP/0.9 */
+	struct hs__span version_number; /* version after "HTTP/" ("1.1") */
+	unsigned long long major, minor; /* 0.9 for a two-word line */
+};
+
+/* BaseHTTPRequestHandler.parse_request's checks of the request line (n bytes, its
+ * "\n" included or not), in Python's order: words split on Python's whitespace
+ * (str.split() of the latin-1 text), the version word checked when there are three or
+ * more words, then the word count, then HTTP/0.9's GET-only rule. Fills *rl as far as
+ * it got; the spans point into line. */
+enum hs__reqline_status hs__parse_request_line(const char *line, size_t n,
+                                               struct hs__reqline *rl);
+
+struct hs__header_span {
+	struct hs__span name, value; /* value without leading and trailing spaces/tabs */
+};
+
+enum hs__head_error {
+	HS__HEAD_LINE_TOO_LONG = -1, /* 431 "Line too long" */
+	HS__HEAD_TOO_MANY = -2,      /* 431 "Too many headers" */
+	HS__HEAD_TOO_LARGE = -3,     /* 431: the head exceeds HS__MAX_HEAD */
+	HS__HEAD_MALFORMED = -4,     /* 400: no colon, space before colon, bad name
+	                                character, obs-fold, bare CR, NUL */
+};
+
+/* Incremental state of a header block being received; zero it before the first call. */
+struct hs__head_scan {
+	size_t scanned;    /* bytes already examined */
+	size_t line_start; /* offset where the current unfinished line starts */
+	unsigned lines;    /* complete header lines seen so far */
+};
+
+/* Parses the header block that starts at buf (just after the request line) up to and
+ * including its empty line ("\r\n" or "\n"). Returns the block's length (> 0) with
+ * h[0..*nh) filled (h must hold HS__MAX_HEADERS entries), 0 when more bytes are needed,
+ * or an hs__head_error as soon as one is certain, in the order Python would meet it
+ * reading line by line. Pure: no I/O, no allocation, spans point into buf. */
+long hs__parse_headers(const char *buf, size_t len, struct hs__head_scan *st,
+                       struct hs__header_span *h, size_t *nh);
+
+/* Incremental decoder of the chunked transfer coding; zero it before the first call. */
+struct hs__chunked {
+	int state;
+	uint64_t remaining; /* bytes left in the current chunk */
+	size_t side_len;    /* bytes of chunk extension or trailer seen, for the caps */
+	bool done;          /* the last chunk and the trailer section are consumed */
+};
+
+/* Decodes buf[0..len) in place: the data bytes found are moved to the front of buf and
+ * their count stored in *out_len. Returns the bytes consumed (every byte up to the end
+ * of the message once done is set, never more), or -1 when the coding is malformed
+ * (non-hex size, overflow, bare CR, missing CRLF after data, caps exceeded). */
+long hs__chunked_decode(struct hs__chunked *st, char *buf, size_t len, size_t *out_len);
+
+#endif
