@@ -1,0 +1,318 @@
+/*
+ * test_path.c: translate_path, the trailing-slash test and the redirect Location of
+ * path.c, as SimpleHTTPRequestHandler computes them (rows checked against python3).
+ * translate_path is the security boundary, so besides the tables a property loop
+ * feeds it many generated hostile targets and checks that no result can escape the
+ * served directory and that each equals a plain forward-walking reference.
+ */
+#include <errno.h>
+#include <stdlib.h>
+
+#include "internal.h"
+#include "check.h"
+
+#define S(lit) lit, sizeof(lit) - 1
+
+/* ------------------------------------------------------------ translate_path */
+
+struct tp_row {
+	const char *target;
+	size_t n;
+	int rc;
+	const char *want; /* the path when rc is 0 */
+	bool slash;
+};
+
+static const struct tp_row tp_rows[] = {
+	{S(""), 0, "", false},
+	{S("/"), 0, "", true},
+	{S("/a/b/c"), 0, "a/b/c", false},
+	{S("/a/b/"), 0, "a/b", true},
+	{S("/a/./b/."), 0, "a/b", false},
+	{S("//a///b//"), 0, "a/b", true},
+	/* ".." never climbs above the root */
+	{S("/.."), 0, "", false},
+	{S("/../etc/passwd"), 0, "etc/passwd", false},
+	{S("/a/../../b"), 0, "b", false},
+	{S("/a/b/../../../../c/"), 0, "c", true},
+	{S("a/../.."), 0, "", false},
+	{S("/a/b/.."), 0, "a", false},
+	/* escapes are decoded before the words are split and resolved */
+	{S("/%2e%2e/%2E%2E/etc"), 0, "etc", false},
+	{S("/.%2e/x"), 0, "x", false},
+	{S("/%2e/x"), 0, "x", false},
+	{S("/a%2fb"), 0, "a/b", false},
+	{S("/a%2f..%2F..%2fb"), 0, "b", false},
+	{S("/%2f%2f"), 0, "", false},
+	{S("/a/b%2f"), 0, "a/b", false}, /* the raw path does not end in "/" */
+	{S("/%41%42c"), 0, "ABc", false},
+	{S("/%zz/%/%4"), 0, "%zz/%/%4", false},
+	{S("/%252e%252e"), 0, "%2e%2e", false}, /* decoded once only */
+	{S("/caf%C3%A9"), 0, "caf\xc3\xa9", false},
+	/* names that merely contain dots */
+	{S("/.../..a/a../.x"), 0, ".../..a/a../.x", false},
+	/* query and fragment: the path ends at the first "?" or "#" */
+	{S("/x?y/../z"), 0, "x", false},
+	{S("/x/?q"), 0, "x", true},
+	{S("/x#frag/"), 0, "x", false},
+	{S("/x#a?b/"), 0, "x", false},
+	{S("/x?a#b/"), 0, "x", false},
+	{S("?/etc"), 0, "", false},
+	/* trailing whitespace is ignored for the slash, kept in the name */
+	{S("/x/ "), 0, "x/ ", true},
+	{S("/x/\xa0"), 0, "x/\xa0", true},
+	{S("/x/a "), 0, "x/a ", false},
+	/* absolute form: Python maps it under the root too */
+	{S("http://host/x"), 0, "http:/host/x", false},
+	{S("http://host/../../x"), 0, "x", false},
+	/* backslash is an ordinary byte on Linux */
+	{S("/a\\b"), 0, "a\\b", false},
+	{S("/..\\..\\etc"), 0, "..\\..\\etc", false},
+	/* NUL: refused when it would reach the file name */
+	{S("/%00"), -EINVAL, NULL, false},
+	{S("/a%00b/c"), -EINVAL, NULL, false},
+	{S("/a\0b"), -EINVAL, NULL, false},
+	{S("/%00/.."), 0, "", false},
+	{S("/x?%00"), 0, "x", false},
+};
+
+static void test_translate_table(void)
+{
+	for (size_t i = 0; i < sizeof tp_rows / sizeof tp_rows[0]; i++) {
+		const struct tp_row *r = &tp_rows[i];
+		char out[256];
+		bool slash = !r->slash;
+		int rc = hs__translate_path(r->target, r->n, out, sizeof out, &slash);
+		CHECK_INT(rc, r->rc);
+		if (rc == 0 && r->rc == 0) {
+			CHECK_STR(out, r->want);
+			CHECK_INT(slash, r->slash);
+		}
+	}
+}
+
+/* out_size counts the NUL: the result must fit whole, or -ENAMETOOLONG. */
+static void test_translate_length(void)
+{
+	char out[8];
+	bool slash;
+	CHECK_INT(hs__translate_path(S("/abc"), out, 3, &slash), -ENAMETOOLONG);
+	CHECK_INT(hs__translate_path(S("/abc"), out, 4, &slash), 0);
+	CHECK_STR(out, "abc");
+	CHECK_INT(hs__translate_path(S("/"), out, 0, &slash), -ENAMETOOLONG);
+	CHECK_INT(hs__translate_path(S("/"), out, 1, &slash), 0);
+	CHECK_STR(out, "");
+	/* what counts is the result, not the target */
+	CHECK_INT(hs__translate_path(S("/%41%41%41%41%41%41%41"), out, 8, &slash), 0);
+	CHECK_STR(out, "AAAAAAA");
+
+	static char big[70000], res[4096];
+	size_t n = 0;
+	big[n++] = '/';
+	while (n < 66000)
+		big[n++] = 'a';
+	CHECK_INT(hs__translate_path(big, n, res, sizeof res, &slash), -ENAMETOOLONG);
+	memcpy(big + n, "/..", 3); /* the long word is cancelled: the result is empty */
+	CHECK_INT(hs__translate_path(big, n + 3, res, sizeof res, &slash), 0);
+	CHECK_STR(res, "");
+}
+
+/* ------------------------------------------- property: hostile targets */
+
+/* xorshift64: a deterministic generator whose state the caller owns. */
+static unsigned rand_below(unsigned long long *state, unsigned n)
+{
+	*state ^= *state << 13;
+	*state ^= *state >> 7;
+	*state ^= *state << 17;
+	return (unsigned)(*state % n);
+}
+
+static size_t hostile_target(unsigned long long *state, char *t, size_t cap)
+{
+	static const char *const tokens[] = {
+		"..", ".", "/", "//", "%2e", "%2E", "%2f", "%2F", "%2e%2e", ".%2e", "\\",
+		"a", "b", "%", "%2", "%00", "?", "#", " ", "http:", "%252e", "...", "\xe9",
+	};
+	size_t n = 0, words = rand_below(state, 24);
+	for (size_t w = 0; w < words; w++) {
+		const char *tok = tokens[rand_below(state, sizeof tokens / sizeof tokens[0])];
+		size_t k = strlen(tok);
+		if (n + k > cap)
+			break;
+		memcpy(t + n, tok, k);
+		n += k;
+	}
+	return n;
+}
+
+/* The reference: decode the whole path, then walk it forward with a stack of words. */
+static size_t reference_translate(const char *t, size_t n, char *out)
+{
+	char dec[512];
+	size_t plen = 0, len = 0;
+	while (plen < n && t[plen] != '?' && t[plen] != '#')
+		plen++;
+	size_t dn = hs__url_unquote(dec, t, plen), starts[256], depth = 0;
+	for (size_t i = 0; i <= dn;) {
+		size_t j = i;
+		while (j < dn && dec[j] != '/')
+			j++;
+		size_t k = j - i;
+		if (k == 2 && dec[i] == '.' && dec[i + 1] == '.') {
+			if (depth > 0)
+				len = starts[--depth];
+		} else if (k > 0 && !(k == 1 && dec[i] == '.')) {
+			starts[depth++] = len;
+			if (len > 0)
+				out[len++] = '/';
+			memcpy(out + len, dec + i, k);
+			len += k;
+		}
+		i = j + 1;
+	}
+	out[len] = '\0';
+	return len;
+}
+
+/* No ".", ".." or empty word, no leading "/": joined under the root, it stays there. */
+static bool stays_inside(const char *p)
+{
+	if (*p == '\0')
+		return true;
+	for (const char *w = p;;) {
+		const char *end = strchr(w, '/');
+		size_t k = end ? (size_t)(end - w) : strlen(w);
+		if (k == 0 || (k == 1 && w[0] == '.') || (k == 2 && w[0] == '.' && w[1] == '.'))
+			return false;
+		if (!end)
+			return true;
+		w = end + 1;
+	}
+}
+
+static void test_translate_property(void)
+{
+	unsigned long long state = 0x9e3779b97f4a7c15ull;
+	int failures_before = check_failures;
+	for (int iter = 0; iter < 200000 && check_failures == failures_before; iter++) {
+		char t[200], out[256], ref[512];
+		size_t n = hostile_target(&state, t, sizeof t);
+		size_t out_size = rand_below(&state, 4) ? sizeof out : rand_below(&state, 16);
+		bool slash;
+		int rc = hs__translate_path(t, n, out, out_size, &slash);
+		size_t rn = reference_translate(t, n, ref);
+		if (memchr(ref, '\0', rn)) {
+			CHECK(rc == -EINVAL || rc == -ENAMETOOLONG);
+		} else if (rn >= out_size) {
+			CHECK_INT(rc, -ENAMETOOLONG);
+		} else {
+			CHECK_INT(rc, 0);
+			CHECK_STR(out, ref);
+			CHECK(stays_inside(out));
+		}
+	}
+}
+
+/* ------------------------------------------------- trailing slash, redirect */
+
+struct slash_row {
+	const char *target;
+	size_t n;
+	bool ends;
+};
+
+static const struct slash_row slash_rows[] = {
+	{S("/dir/"), true},      {S("/dir"), false},        {S("/dir%2f"), true},
+	{S("/dir%2F"), true},    {S("/dir%2"), false},      {S("/dir?x/"), false},
+	{S("/dir#/"), false},    {S("/dir/?x"), true},      {S("/dir/#x"), true},
+	{S(""), false},          {S("/"), true},            {S("//"), true},
+	{S("http://h"), false},  {S("http://h/"), true},    {S("http://h/d"), false},
+	{S("//h"), false},       {S("/d/ "), false}, /* urlsplit keeps trailing space */
+};
+
+struct redirect_row {
+	const char *target;
+	size_t n;
+	int rc;
+	const char *want;
+};
+
+static const struct redirect_row redirect_rows[] = {
+	{S("/dir"), 0, "/dir/"},
+	{S("/dir?x=1"), 0, "/dir/?x=1"},
+	{S("/dir#f"), 0, "/dir/#f"},
+	{S("/dir?"), 0, "/dir/"},        /* urlunsplit drops an empty query */
+	{S("/dir#"), 0, "/dir/"},
+	{S("/dir?#"), 0, "/dir/"},
+	{S("/dir?a#b"), 0, "/dir/?a#b"},
+	{S("/dir#a?b"), 0, "/dir/#a?b"},
+	{S("/d%20ir?q=%41"), 0, "/d%20ir/?q=%41"}, /* kept as sent */
+	{S(""), 0, "/"},
+	{S("?x"), 0, "/?x"},
+	{S("/?x"), 0, "/?x"}, /* already ends in "/": never "//?x" */
+	{S("/dir/"), 0, "/dir/"},
+	{S("http://host/dir"), 0, "http://host/dir/"},
+	{S("HTTP://Host/dir?q"), 0, "http://Host/dir/?q"}, /* urlsplit lowers the scheme */
+	{S("http://host"), 0, "http://host/"},
+	{S("http:dir"), 0, "http:///dir/"}, /* "http" uses a netloc, even an empty one */
+	{S("x:dir"), 0, "x:dir/"},
+	{S("1x:dir"), 0, "1x:dir/"},        /* not a scheme: starts with a digit */
+	{S("/a:b"), 0, "/a:b/"},
+	/* never a network-path reference ("//host"), which would be an open redirect */
+	{S("//evil.com"), 0, "/evil.com/"},
+	{S("////evil.com/x?y"), 0, "/evil.com/x/?y"},
+	{S("\x01//evil.com"), 0, "/evil.com/"}, /* Python: "//evil.com/" */
+	{S(" /dir"), 0, "/dir/"},
+	/* \t \r \n never come from the parser; urlsplit would delete them */
+	{S("/dir\t"), -EINVAL, NULL},
+	{S("/\t/evil.com"), -EINVAL, NULL},
+	{S("/d\r\n"), -EINVAL, NULL},
+};
+
+static void test_slash_and_redirect(void)
+{
+	for (size_t i = 0; i < sizeof slash_rows / sizeof slash_rows[0]; i++)
+		CHECK_INT(hs__url_path_ends_in_slash(slash_rows[i].target, slash_rows[i].n),
+		          slash_rows[i].ends);
+	for (size_t i = 0; i < sizeof redirect_rows / sizeof redirect_rows[0]; i++) {
+		const struct redirect_row *r = &redirect_rows[i];
+		struct hs__buf b = {0};
+		CHECK_INT(hs__buf_puts(&b, "Location: "), 0);
+		CHECK_INT(hs__redirect_location(&b, r->target, r->n), r->rc);
+		if (r->rc == 0) {
+			CHECK_MEM(b.data + 10, b.len - 10, r->want, strlen(r->want));
+		} else {
+			CHECK_INT(b.len, 10); /* left as it was */
+		}
+		hs__buf_free(&b);
+	}
+}
+
+/* Whatever the target, a Location without a scheme never starts with "//". */
+static void test_redirect_property(void)
+{
+	unsigned long long state = 12345;
+	for (int iter = 0; iter < 50000; iter++) {
+		char t[200];
+		size_t n = hostile_target(&state, t, sizeof t);
+		if (rand_below(&state, 2))
+			t[0] = (char)rand_below(&state, 0x21);
+		struct hs__buf b = {0};
+		if (hs__redirect_location(&b, t, n) == 0) {
+			bool network_path = b.len >= 2 && b.data[0] == '/' && b.data[1] == '/';
+			CHECK(b.len > 0 && !network_path);
+		}
+		hs__buf_free(&b);
+	}
+}
+
+int main(void)
+{
+	test_translate_table();
+	test_translate_length();
+	test_translate_property();
+	test_slash_and_redirect();
+	test_redirect_property();
+	return check_done("test_path");
+}
