@@ -11,6 +11,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <pthread.h>
 #include <sys/types.h>
 #include <time.h>
 
@@ -194,5 +195,171 @@ struct hs__chunked {
  * of the message once done is set, never more), or -1 when the coding is malformed
  * (non-hex size, overflow, bare CR, missing CRLF after data, caps exceeded). */
 long hs__chunked_decode(struct hs__chunked *st, char *buf, size_t len, size_t *out_len);
+
+/* ----------------------------------------------------- event loop (loop.c) */
+
+/* Something the loop watches: the epoll data pointer of every registered fd. */
+struct hs__io {
+	int fd;
+	void (*on_event)(struct hs__io *io, uint32_t events);
+};
+
+/* A deadline in the loop's min-heap. Moving a deadline later costs nothing (the heap
+ * key stays, the timer is re-queued when the old key expires); moving it earlier sifts. */
+struct hs__timer {
+	int64_t deadline_ms; /* when to fire */
+	int64_t key_ms;      /* the deadline the heap is ordered by */
+	size_t heap_index;   /* SIZE_MAX when not queued */
+	void (*fire)(struct hs__timer *t);
+};
+
+struct hs__loop {
+	int epfd;
+	struct hs__timer **heap;
+	size_t nheap, heap_cap;
+	int64_t now_ms;  /* CLOCK_MONOTONIC, read once per iteration */
+	time_t wall_sec; /* CLOCK_REALTIME seconds, read once per iteration */
+};
+
+int hs__loop_init(struct hs__loop *l);
+void hs__loop_fini(struct hs__loop *l);
+int hs__loop_add(struct hs__loop *l, struct hs__io *io, uint32_t events);
+void hs__loop_del(struct hs__loop *l, struct hs__io *io);
+/* Queues or moves t to fire at deadline_ms; -ENOMEM if the heap cannot grow. */
+int hs__timer_set(struct hs__loop *l, struct hs__timer *t, int64_t deadline_ms);
+void hs__timer_cancel(struct hs__loop *l, struct hs__timer *t);
+/* Waits for events (no longer than the next deadline or max_wait_ms), dispatches them,
+ * then fires expired timers. Returns the number of events, or a negative errno. */
+int hs__loop_once(struct hs__loop *l, int max_wait_ms);
+void hs__loop_update_time(struct hs__loop *l);
+
+/* ------------------------------------------------------- sockets (net.c) */
+
+/* Resolves host/port (host NULL: dual-stack "::", else "0.0.0.0") and listens.
+ * Returns the listening fd or a negative errno (-ENOENT: does not resolve). */
+int hs__listen(const char *host, const char *port, int backlog);
+/* Numeric host and port of a socket address; "::ffff:1.2.3.4" kept as Python shows it. */
+void hs__sockaddr_string(const void *sa, char *host, size_t host_size, int *port);
+
+/* ------------------------------------------------------- the server engine */
+
+struct hs__worker;
+
+enum hs__conn_state {
+	HS__READ_HEAD, /* waiting for or parsing a request head */
+	HS__READ_BODY, /* receiving the request body before the handler runs */
+	HS__WRITE,     /* sending a queued response */
+	HS__LINGER,    /* closing: response sent, discarding what the client still sends */
+};
+
+struct hs_conn {
+	struct hs__io io;
+	struct hs__timer timer;
+	struct hs__worker *w;
+	struct hs_conn *prev, *next; /* the worker's list of open connections */
+	enum hs__conn_state state;
+
+	/* input: the current request starts at in.data[0] */
+	struct hs__buf in;
+	size_t line_len;   /* request line length with its "\n", once found */
+	size_t line_scan;  /* hs__find_line progress */
+	struct hs__head_scan head_scan;
+	size_t head_len;   /* line + header block, once complete */
+	bool http09;
+
+	/* request body, read whole before the handler runs */
+	long long body_left;  /* Content-Length bytes still to receive */
+	bool chunked;
+	struct hs__chunked chunk;
+	struct hs__buf body;
+	size_t body_off;      /* hs_read_body position */
+
+	/* output: out.data[out_off..] then the file */
+	struct hs__buf out;
+	size_t out_off;
+	int file_fd;
+	long long file_off, file_left;
+
+	/* the request being handled (valid while the handler runs) */
+	const struct hs_request *req;
+	bool close_connection;
+	bool force_http10;  /* errors before the version is known: SPEC section 3 */
+	bool responded;     /* the handler queued something */
+
+	char addr[64];
+	int port;
+};
+
+/* Per-thread state: everything a worker touches on the request path is here, so the
+ * request path takes no lock. */
+struct hs__worker {
+	struct hs_server *srv;
+	int index;
+	struct hs__loop loop;
+	struct hs__io listen_io;
+	struct hs__io wake_io; /* eventfd written by hs_server_shutdown */
+	pthread_t thread;
+	bool started;
+
+	struct hs_conn *conns; /* open connections */
+	size_t nconns;
+	struct hs_conn *spare; /* closed connections kept for reuse, buffers included */
+	size_t nspare;
+
+	bool draining;
+	int64_t drain_deadline_ms;
+
+	struct hs__buf log;           /* whole lines waiting for one write */
+	char date[HS__HTTPDATE_LEN + 1];
+	time_t date_sec;
+	char logdate[HS__LOGDATE_LEN + 1];
+	time_t logdate_sec;
+
+	/* scratch for the request being dispatched */
+	struct hs__header_span spans[HS__MAX_HEADERS];
+	struct hs_header headers[HS__MAX_HEADERS + 1];
+	struct hs__buf words;   /* "requestline\0command\0path\0version\0" */
+	struct hs__buf scratch; /* for handlers: listings, messages */
+	struct hs__buf scratch2; /* request.c's error messages */
+	struct hs__buf errpage;  /* send_error's page */
+	struct hs_request req;
+};
+
+struct hs_server {
+	const struct hs_handler *handler;
+	struct hs_options opt; /* with defaults filled in */
+	char port_text[8];
+	int listen_fd;
+	char host[64];
+	int port;
+	int nworkers;
+	struct hs__worker *workers;
+	size_t max_conns_per_worker;
+	char version_string[128];
+	volatile int stopping; /* set by hs_server_shutdown, read by workers */
+};
+
+/* conn.c */
+void hs__conn_accept(struct hs__worker *w, int fd, const void *sa);
+void hs__conn_close(struct hs_conn *c);
+void hs__conn_drain(struct hs_conn *c);
+void hs__conn_free_spare(struct hs__worker *w);
+
+/* request.c: from a complete head to the handler. Each leaves the connection in the
+ * state that comes next (READ_BODY, or WRITE with a response queued). */
+int hs__request_prepare(struct hs_conn *c, size_t nheaders);
+void hs__request_dispatch(struct hs_conn *c);
+void hs__request_line_error(struct hs_conn *c, enum hs__reqline_status st,
+                            const struct hs__reqline *rl);
+/* 414, 413, 400 (body), or an hs__head_error from the header parser. */
+void hs__request_head_error(struct hs_conn *c, long err);
+
+/* response.c */
+const char *hs__worker_date(struct hs__worker *w);
+const char *hs__protocol_version(const struct hs_conn *c);
+
+/* log.c */
+void hs__log_line(struct hs__worker *w, const char *addr, const char *msg, size_t n);
+void hs__log_flush(struct hs__worker *w);
 
 #endif

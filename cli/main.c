@@ -1,0 +1,354 @@
+/*
+ * main.c: the httpserve command, a drop-in for `python -m http.server`. It parses the
+ * command line as Python's argparse would (same usage, messages and exit status 2),
+ * serves the directory with the static handler, prints Python's banner, and turns
+ * SIGINT and SIGTERM into a graceful stop. The only code in the project that exits.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <math.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/resource.h>
+#include <unistd.h>
+
+#include "httpserve.h"
+
+static const char usage_line[] =
+	"usage: httpserve [-h] [--cgi] [-b ADDRESS] [-d DIRECTORY] [-p VERSION] [-q]\n"
+	"                 [--workers N] [--header-timeout SECONDS] [--body-timeout SECONDS]\n"
+	"                 [--send-timeout SECONDS] [--idle-timeout SECONDS]\n"
+	"                 [--max-connections N] [--max-body BYTES] [--version]\n"
+	"                 [port]\n";
+
+static const char help_text[] =
+	"\n"
+	"Serve a directory over HTTP, as python -m http.server does.\n"
+	"\n"
+	"positional arguments:\n"
+	"  port                  bind to this port (default: 8000)\n"
+	"\n"
+	"options:\n"
+	"  -h, --help            show this help message and exit\n"
+	"  --cgi                 run as CGI server (not available yet)\n"
+	"  -b ADDRESS, --bind ADDRESS\n"
+	"                        bind to this address (default: all interfaces)\n"
+	"  -d DIRECTORY, --directory DIRECTORY\n"
+	"                        serve this directory (default: current directory)\n"
+	"  -p VERSION, --protocol VERSION\n"
+	"                        conform to this HTTP version (default: HTTP/1.0)\n"
+	"  -q, --quiet           do not log each request (errors are still logged)\n"
+	"  --workers N           worker threads, each with its own event loop\n"
+	"                        (default: online CPUs; 1 serves as HTTPServer)\n"
+	"  --header-timeout SECONDS\n"
+	"                        time allowed to receive a request head (default: 60)\n"
+	"  --body-timeout SECONDS\n"
+	"                        time allowed between request body reads (default: 60)\n"
+	"  --send-timeout SECONDS\n"
+	"                        time allowed between response writes (default: 60)\n"
+	"  --idle-timeout SECONDS\n"
+	"                        keep-alive wait for the next request (default: 75)\n"
+	"  --max-connections N   open connections at most; more get 503 (default: from\n"
+	"                        the open-file limit)\n"
+	"  --max-body BYTES      largest request body accepted (default: 67108864)\n"
+	"  --version             show the version and exit\n";
+
+struct cli {
+	struct hs_options opt;
+	const char *directory;
+	const char *protocol;
+	const char *port;
+};
+
+static void usage_error(const char *fmt, const char *a, const char *b)
+{
+	fputs(usage_line, stderr);
+	fputs("httpserve: error: ", stderr);
+	fprintf(stderr, fmt, a, b);
+	fputc('\n', stderr);
+	exit(2);
+}
+
+/* ------------------------------------------------------------ option table */
+
+enum opt_id {
+	OPT_HELP, OPT_CGI, OPT_BIND, OPT_DIR, OPT_PROTO, OPT_QUIET, OPT_WORKERS,
+	OPT_HEADER_TO, OPT_BODY_TO, OPT_SEND_TO, OPT_IDLE_TO, OPT_MAXCONN, OPT_MAXBODY,
+	OPT_VERSION,
+};
+
+struct opt_def {
+	enum opt_id id;
+	char shortname;
+	const char *longname;
+	const char *metavar; /* NULL: takes no value */
+};
+
+static const struct opt_def opts[] = {
+	{OPT_HELP, 'h', "--help", NULL},
+	{OPT_CGI, 0, "--cgi", NULL},
+	{OPT_BIND, 'b', "--bind", "ADDRESS"},
+	{OPT_DIR, 'd', "--directory", "DIRECTORY"},
+	{OPT_PROTO, 'p', "--protocol", "VERSION"},
+	{OPT_QUIET, 'q', "--quiet", NULL},
+	{OPT_WORKERS, 0, "--workers", "N"},
+	{OPT_HEADER_TO, 0, "--header-timeout", "SECONDS"},
+	{OPT_BODY_TO, 0, "--body-timeout", "SECONDS"},
+	{OPT_SEND_TO, 0, "--send-timeout", "SECONDS"},
+	{OPT_IDLE_TO, 0, "--idle-timeout", "SECONDS"},
+	{OPT_MAXCONN, 0, "--max-connections", "N"},
+	{OPT_MAXBODY, 0, "--max-body", "BYTES"},
+	{OPT_VERSION, 0, "--version", NULL},
+};
+#define NOPTS (sizeof opts / sizeof opts[0])
+
+/* "-b/--bind", as argparse names an option in its messages */
+static const char *opt_name(const struct opt_def *d)
+{
+	static char name[64];
+	if (d->shortname)
+		snprintf(name, sizeof name, "-%c/%s", d->shortname, d->longname);
+	else
+		snprintf(name, sizeof name, "%s", d->longname);
+	return name;
+}
+
+/* argparse accepts any unambiguous prefix of a long option. */
+static const struct opt_def *find_long(const char *arg, size_t len)
+{
+	const struct opt_def *hit = NULL;
+	char candidates[512] = "";
+	int nhits = 0;
+	for (size_t i = 0; i < NOPTS; i++) {
+		if (strncmp(opts[i].longname, arg, len) != 0)
+			continue;
+		if (strlen(opts[i].longname) == len)
+			return &opts[i];
+		hit = &opts[i];
+		nhits++;
+		snprintf(candidates + strlen(candidates), sizeof candidates - strlen(candidates),
+		         "%s%s", nhits > 1 ? ", " : "", opts[i].longname);
+	}
+	if (nhits > 1) {
+		char what[256];
+		snprintf(what, sizeof what, "%.*s", (int)len, arg);
+		usage_error("ambiguous option: %s could match %s", what, candidates);
+	}
+	return hit;
+}
+
+static const struct opt_def *find_short(char ch)
+{
+	for (size_t i = 0; i < NOPTS; i++)
+		if (opts[i].shortname == ch)
+			return &opts[i];
+	return NULL;
+}
+
+/* ------------------------------------------------------------ values */
+
+static long parse_int(const struct opt_def *d, const char *what, const char *v, long lo, long hi)
+{
+	char *end;
+	errno = 0;
+	long n = strtol(v, &end, 10);
+	if (!*v || *end || errno)
+		usage_error("argument %s: invalid int value: '%s'", d ? opt_name(d) : what, v);
+	if (n < lo || n > hi)
+		usage_error("argument %s: value out of range: '%s'", d ? opt_name(d) : what, v);
+	return n;
+}
+
+static int parse_seconds(const struct opt_def *d, const char *v)
+{
+	char *end;
+	double s = strtod(v, &end);
+	if (!*v || *end || !isfinite(s) || s <= 0 || s > 86400 * 7)
+		usage_error("argument %s: invalid seconds value: '%s'", opt_name(d), v);
+	double ms = s * 1000;
+	return ms < 1 ? 1 : (int)ms;
+}
+
+static void apply(struct cli *cli, const struct opt_def *d, const char *v)
+{
+	switch (d->id) {
+	case OPT_HELP:
+		fputs(usage_line, stdout);
+		fputs(help_text, stdout);
+		exit(0);
+	case OPT_VERSION:
+		printf("httpserve %s\n", HS_VERSION);
+		exit(0);
+	case OPT_CGI:
+		usage_error("argument %s: CGI is not available in this version%s", "--cgi", "");
+		break;
+	case OPT_BIND: cli->opt.host = v; break;
+	case OPT_DIR: cli->directory = v; break;
+	case OPT_PROTO:
+		if (strcmp(v, "HTTP/1.0") != 0 && strcmp(v, "HTTP/1.1") != 0)
+			usage_error("argument -p/--protocol: invalid choice: '%s' "
+			            "(choose from 'HTTP/1.0', 'HTTP/1.1')%s", v, "");
+		cli->protocol = v;
+		break;
+	case OPT_QUIET: cli->opt.quiet = true; break;
+	case OPT_WORKERS: cli->opt.workers = (int)parse_int(d, NULL, v, 1, 1024); break;
+	case OPT_HEADER_TO: cli->opt.header_timeout_ms = parse_seconds(d, v); break;
+	case OPT_BODY_TO: cli->opt.body_timeout_ms = parse_seconds(d, v); break;
+	case OPT_SEND_TO: cli->opt.send_timeout_ms = parse_seconds(d, v); break;
+	case OPT_IDLE_TO: cli->opt.idle_timeout_ms = parse_seconds(d, v); break;
+	case OPT_MAXCONN: cli->opt.max_connections = (int)parse_int(d, NULL, v, 1, 10000000); break;
+	case OPT_MAXBODY: cli->opt.max_body = parse_int(d, NULL, v, 1, LONG_MAX); break;
+	}
+}
+
+/* One option word at argv[*i]; returns false if it is not an option. */
+static void parse_option(struct cli *cli, int argc, char **argv, int *i, char *extra,
+                         size_t extra_size)
+{
+	char *arg = argv[*i];
+	const struct opt_def *d;
+	const char *inline_value = NULL;
+	if (arg[1] == '-') {
+		const char *eq = strchr(arg, '=');
+		size_t len = eq ? (size_t)(eq - arg) : strlen(arg);
+		d = find_long(arg, len);
+		if (eq)
+			inline_value = eq + 1;
+	} else {
+		d = find_short(arg[1]);
+		if (d && arg[2])
+			inline_value = arg + 2;
+	}
+	if (!d || (!d->metavar && inline_value && arg[1] != '-')) {
+		snprintf(extra + strlen(extra), extra_size - strlen(extra), "%s%s", *extra ? " " : "", arg);
+		return;
+	}
+	if (!d->metavar) {
+		if (inline_value)
+			usage_error("argument %s: ignored explicit argument '%s'", opt_name(d), inline_value);
+		apply(cli, d, NULL);
+		return;
+	}
+	if (!inline_value) {
+		if (*i + 1 >= argc || (argv[*i + 1][0] == '-' && argv[*i + 1][1]))
+			usage_error("argument %s: expected one argument%s", opt_name(d), "");
+		inline_value = argv[++*i];
+	}
+	apply(cli, d, inline_value);
+}
+
+static void parse_args(struct cli *cli, int argc, char **argv)
+{
+	char extra[1024] = "";
+	bool only_positional = false;
+	for (int i = 1; i < argc; i++) {
+		char *arg = argv[i];
+		if (!only_positional && strcmp(arg, "--") == 0) {
+			only_positional = true;
+		} else if (!only_positional && arg[0] == '-' && arg[1]) {
+			parse_option(cli, argc, argv, &i, extra, sizeof extra);
+		} else if (!cli->port) {
+			cli->port = arg;
+			parse_int(NULL, "port", arg, 0, 65535);
+		} else {
+			snprintf(extra + strlen(extra), sizeof extra - strlen(extra), "%s%s",
+			         *extra ? " " : "", arg);
+		}
+	}
+	if (*extra)
+		usage_error("unrecognized arguments: %s%s", extra, "");
+}
+
+/* ------------------------------------------------------------ running */
+
+static struct hs_server *running;
+static volatile sig_atomic_t stop_signal;
+
+static void on_signal(int sig)
+{
+	if (stop_signal) {
+		/* a second signal: stop waiting for responses in flight */
+		static const char msg[] = "\nKeyboard interrupt received, exiting.\n";
+		if (sig == SIGINT && write(1, msg, sizeof msg - 1) < 0) {
+		}
+		_exit(0);
+	}
+	stop_signal = sig;
+	if (running)
+		hs_server_shutdown(running);
+}
+
+static void raise_file_limit(void)
+{
+	struct rlimit rl;
+	if (getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur < rl.rlim_max) {
+		rl.rlim_cur = rl.rlim_max;
+		(void)setrlimit(RLIMIT_NOFILE, &rl);
+	}
+}
+
+static void fail(const char *what, const char *detail)
+{
+	fprintf(stderr, "httpserve: %s: %s\n", what, detail);
+	exit(1);
+}
+
+int main(int argc, char **argv)
+{
+	struct cli cli = {0};
+	parse_args(&cli, argc, argv);
+	const char *dir = cli.directory ? cli.directory : ".";
+	char what[PATH_MAX + 64];
+	snprintf(what, sizeof what, "cannot serve directory '%s'", dir);
+	int dfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (dfd < 0)
+		fail(what, strerror(errno));
+	close(dfd);
+	if (access(dir, R_OK | X_OK) < 0)
+		fail(what, strerror(errno));
+
+	raise_file_limit();
+	struct hs_static st;
+	int rc = hs_static_init(&st, dir);
+	if (rc < 0)
+		fail(what, strerror(-rc));
+	st.base.protocol_version = cli.protocol;
+	cli.opt.port = cli.port;
+
+	struct sigaction sa = {.sa_handler = on_signal};
+	sigemptyset(&sa.sa_mask);
+	sigaction(SIGINT, &sa, NULL);
+	sigaction(SIGTERM, &sa, NULL);
+	signal(SIGPIPE, SIG_IGN);
+
+	rc = hs_server_new(&running, &cli.opt, &st.base);
+	if (rc < 0) {
+		if (rc == -ENOENT)
+			snprintf(what, sizeof what, "cannot resolve address '%s'", cli.opt.host);
+		else
+			snprintf(what, sizeof what, "cannot listen on %s port %s",
+			         cli.opt.host ? cli.opt.host : "::", cli.port ? cli.port : "8000");
+		fail(what, rc == -ENOENT ? "Name or service not known" : strerror(-rc));
+	}
+	char host[64];
+	int port;
+	hs_server_address(running, host, sizeof host, &port);
+	const char *lb = strchr(host, ':') ? "[" : "", *rb = *lb ? "]" : "";
+	printf("Serving HTTP on %s port %d (http://%s%s%s:%d/) ...\n", host, port, lb, host, rb, port);
+	fflush(stdout);
+
+	rc = hs_server_serve_forever(running);
+	if (stop_signal == SIGINT) {
+		printf("\nKeyboard interrupt received, exiting.\n");
+		fflush(stdout);
+	}
+	hs_server_close(running);
+	running = NULL;
+	hs_static_fini(&st);
+	if (rc < 0)
+		fail("cannot serve", strerror(-rc));
+	return 0;
+}

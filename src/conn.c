@@ -1,0 +1,451 @@
+/*
+ * conn.c: one connection as an explicit state machine, one function per state:
+ *
+ *     READ_HEAD -> (READ_BODY) -> WRITE -> READ_HEAD (keep-alive) | LINGER -> closed
+ *
+ * Sockets are non-blocking and registered edge-triggered for both directions once, so
+ * every state simply works until the kernel says EAGAIN; when a state finishes and the
+ * next can run now, it runs at once instead of going round the loop. Every wait has a
+ * deadline: the whole head from its first byte, each body read, each send, the idle
+ * time between requests, and the lingering close. Closed connections keep their
+ * buffers on a spare list, so a busy worker stops allocating after warm-up.
+ */
+#include <errno.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/epoll.h>
+#include <sys/sendfile.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include "internal.h"
+
+#define IN_CHUNK 4096
+#define MAX_SPARE 64
+#define LINGER_MS 2000
+#define SENDFILE_MAX (1LL << 30)
+
+enum step { STEP_NEXT, STEP_WAIT, STEP_CLOSE };
+
+static void on_conn_event(struct hs__io *io, uint32_t events);
+static void on_timeout(struct hs__timer *t);
+
+/* ------------------------------------------------------------ lifecycle */
+
+static struct hs_conn *conn_get(struct hs__worker *w)
+{
+	struct hs_conn *c = w->spare;
+	if (c) {
+		w->spare = c->next;
+		w->nspare--;
+		return c;
+	}
+	c = calloc(1, sizeof *c);
+	if (c)
+		c->file_fd = -1;
+	return c;
+}
+
+static void refuse_at_cap(int fd)
+{
+	static const char busy[] = "HTTP/1.0 503 Service Unavailable\r\n"
+	                           "Connection: close\r\nContent-Length: 0\r\n\r\n";
+	/* Best effort: the socket buffer of a fresh connection always has room. */
+	if (send(fd, busy, sizeof busy - 1, MSG_NOSIGNAL | MSG_DONTWAIT) < 0) {
+	}
+	close(fd);
+}
+
+void hs__conn_accept(struct hs__worker *w, int fd, const void *sa)
+{
+	struct hs_conn *c = w->nconns < w->srv->max_conns_per_worker ? conn_get(w) : NULL;
+	if (!c) {
+		refuse_at_cap(fd);
+		return;
+	}
+	c->w = w;
+	c->io = (struct hs__io){.fd = fd, .on_event = on_conn_event};
+	c->timer = (struct hs__timer){.heap_index = SIZE_MAX, .fire = on_timeout};
+	c->state = HS__READ_HEAD;
+	c->file_fd = -1;
+	hs__sockaddr_string(sa, c->addr, sizeof c->addr, &c->port);
+	int one = 1;
+	(void)setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
+	if (hs__loop_add(&w->loop, &c->io, EPOLLIN | EPOLLOUT | EPOLLRDHUP | EPOLLET) < 0) {
+		close(fd);
+		c->next = w->spare;
+		w->spare = c;
+		w->nspare++;
+		return;
+	}
+	c->prev = NULL;
+	c->next = w->conns;
+	if (w->conns)
+		w->conns->prev = c;
+	w->conns = c;
+	w->nconns++;
+	on_conn_event(&c->io, EPOLLIN);
+}
+
+static void reset_request(struct hs_conn *c)
+{
+	c->line_len = c->line_scan = c->head_len = 0;
+	c->head_scan = (struct hs__head_scan){0};
+	c->http09 = c->chunked = c->force_http10 = c->responded = false;
+	c->body_left = 0;
+	c->chunk = (struct hs__chunked){0};
+	c->body.len = c->body_off = 0;
+	c->req = NULL;
+}
+
+void hs__conn_close(struct hs_conn *c)
+{
+	struct hs__worker *w = c->w;
+	hs__timer_cancel(&w->loop, &c->timer);
+	hs__loop_del(&w->loop, &c->io);
+	close(c->io.fd);
+	if (c->file_fd >= 0)
+		close(c->file_fd);
+	c->file_fd = -1;
+	if (c->prev)
+		c->prev->next = c->next;
+	else
+		w->conns = c->next;
+	if (c->next)
+		c->next->prev = c->prev;
+	w->nconns--;
+	reset_request(c);
+	c->in.len = c->out.len = c->out_off = 0;
+	c->close_connection = false;
+	c->file_left = 0;
+	if (w->nspare >= MAX_SPARE) {
+		hs__buf_free(&c->in);
+		hs__buf_free(&c->out);
+		hs__buf_free(&c->body);
+		free(c);
+		return;
+	}
+	c->next = w->spare;
+	w->spare = c;
+	w->nspare++;
+}
+
+void hs__conn_free_spare(struct hs__worker *w)
+{
+	while (w->spare) {
+		struct hs_conn *c = w->spare;
+		w->spare = c->next;
+		hs__buf_free(&c->in);
+		hs__buf_free(&c->out);
+		hs__buf_free(&c->body);
+		free(c);
+	}
+	w->nspare = 0;
+}
+
+/* Shutdown: an idle connection closes now, a busy one after its current response. */
+void hs__conn_drain(struct hs_conn *c)
+{
+	if (c->state == HS__READ_HEAD && c->in.len == 0)
+		hs__conn_close(c);
+	else
+		c->close_connection = true;
+}
+
+/* ------------------------------------------------------------ reading */
+
+static int recv_into(struct hs_conn *c, struct hs__buf *b, size_t max)
+{
+	if (b->cap - b->len < IN_CHUNK / 2 && hs__buf_reserve(b, b->cap ? b->cap : IN_CHUNK) < 0)
+		return -ENOMEM;
+	size_t room = b->cap - b->len;
+	if (room > max)
+		room = max;
+	for (;;) {
+		ssize_t n = recv(c->io.fd, b->data + b->len, room, 0);
+		if (n > 0) {
+			b->len += (size_t)n;
+			return (int)n;
+		}
+		if (n == 0)
+			return 0;
+		if (errno != EINTR)
+			return -errno;
+	}
+}
+
+/* Parses what is buffered. Returns STEP_NEXT when the request was answered or moved
+ * on, STEP_WAIT when more bytes are needed, STEP_CLOSE to close silently. */
+static enum step parse_head(struct hs_conn *c)
+{
+	struct hs__worker *w = c->w;
+	if (!c->line_len) {
+		long r = hs__find_line(c->in.data, c->in.len, &c->line_scan);
+		if (r == 0)
+			return STEP_WAIT;
+		if (r < 0) {
+			hs__request_head_error(c, 414);
+			return STEP_NEXT;
+		}
+		c->line_len = (size_t)r;
+		struct hs__reqline rl;
+		enum hs__reqline_status st = hs__parse_request_line(c->in.data, c->line_len, &rl);
+		if (st == HS__RL_EMPTY)
+			return STEP_CLOSE;
+		if (st != HS__RL_OK) {
+			hs__request_line_error(c, st, &rl);
+			return STEP_NEXT;
+		}
+		if (rl.major == 0 && rl.minor == 9) {
+			c->http09 = true;
+			c->head_len = c->line_len;
+			hs__request_dispatch(c);
+			return STEP_NEXT;
+		}
+	}
+	size_t nh = 0;
+	long r = hs__parse_headers(c->in.data + c->line_len, c->in.len - c->line_len,
+	                           &c->head_scan, w->spans, &nh);
+	if (r == 0)
+		return STEP_WAIT;
+	if (r < 0) {
+		hs__request_head_error(c, r);
+		return STEP_NEXT;
+	}
+	c->head_len = c->line_len + (size_t)r;
+	if (hs__request_prepare(c, nh) == 0 && c->state == HS__READ_HEAD)
+		hs__request_dispatch(c);
+	return STEP_NEXT;
+}
+
+static enum step read_head(struct hs_conn *c)
+{
+	if (c->in.len > 0) {
+		enum step s = parse_head(c);
+		if (s != STEP_WAIT)
+			return s;
+	}
+	for (;;) {
+		size_t had = c->in.len;
+		int n = recv_into(c, &c->in, SIZE_MAX);
+		if (n == -EAGAIN || n == -EWOULDBLOCK) {
+			int64_t ms = had ? c->w->srv->opt.header_timeout_ms : c->w->srv->opt.idle_timeout_ms;
+			if (had == 0 || c->timer.heap_index == SIZE_MAX || c->state != HS__READ_HEAD)
+				hs__timer_set(&c->w->loop, &c->timer, c->w->loop.now_ms + ms);
+			return STEP_WAIT;
+		}
+		if (n <= 0)
+			return STEP_CLOSE;
+		if (had == 0) /* the head's deadline runs from its first byte */
+			hs__timer_set(&c->w->loop, &c->timer,
+			              c->w->loop.now_ms + c->w->srv->opt.header_timeout_ms);
+		enum step s = parse_head(c);
+		if (s != STEP_WAIT)
+			return s;
+	}
+}
+
+/* Moves body bytes already in the input buffer (after the head) into the body. */
+static int take_buffered_body(struct hs_conn *c)
+{
+	struct hs__buf *in = &c->in;
+	char *start = in->data + c->head_len;
+	size_t avail = in->len - c->head_len, used, data;
+	if (c->chunked) {
+		long r = hs__chunked_decode(&c->chunk, start, avail, &data);
+		if (r < 0)
+			return -EBADMSG;
+		used = (size_t)r;
+	} else {
+		used = data = avail < (size_t)c->body_left ? avail : (size_t)c->body_left;
+		c->body_left -= (long long)data;
+	}
+	if ((long long)(c->body.len + data) > c->w->srv->opt.max_body)
+		return -EFBIG;
+	if (hs__buf_append(&c->body, start, data) < 0)
+		return -ENOMEM;
+	memmove(start, start + used, avail - used);
+	in->len -= used;
+	return 0;
+}
+
+static bool body_complete(const struct hs_conn *c)
+{
+	return c->chunked ? c->chunk.done : c->body_left == 0;
+}
+
+static enum step flush_out(struct hs_conn *c, int flags);
+
+static enum step read_body(struct hs_conn *c)
+{
+	/* An interim "100 Continue" goes out before the body is awaited. */
+	if (c->out_off < c->out.len && flush_out(c, 0) == STEP_CLOSE)
+		return STEP_CLOSE;
+	for (;;) {
+		int rc = take_buffered_body(c);
+		if (rc < 0) {
+			hs__request_head_error(c, rc == -EFBIG ? 413 : 400);
+			return STEP_NEXT;
+		}
+		if (body_complete(c)) {
+			hs__request_dispatch(c);
+			return STEP_NEXT;
+		}
+		size_t max = c->chunked ? SIZE_MAX : (size_t)c->body_left;
+		int n = c->chunked ? recv_into(c, &c->in, max) : recv_into(c, &c->body, max);
+		if (n == -EAGAIN || n == -EWOULDBLOCK) {
+			hs__timer_set(&c->w->loop, &c->timer,
+			              c->w->loop.now_ms + c->w->srv->opt.body_timeout_ms);
+			return STEP_WAIT;
+		}
+		if (n <= 0)
+			return STEP_CLOSE;
+		if (!c->chunked) {
+			c->body_left -= n;
+			if ((long long)c->body.len > c->w->srv->opt.max_body) {
+				hs__request_head_error(c, 413);
+				return STEP_NEXT;
+			}
+		}
+	}
+}
+
+/* ------------------------------------------------------------ writing */
+
+static enum step flush_out(struct hs_conn *c, int flags)
+{
+	while (c->out_off < c->out.len) {
+		ssize_t n = send(c->io.fd, c->out.data + c->out_off, c->out.len - c->out_off,
+		                 MSG_NOSIGNAL | flags);
+		if (n > 0) {
+			c->out_off += (size_t)n;
+			continue;
+		}
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK))
+			return STEP_WAIT;
+		return STEP_CLOSE;
+	}
+	return STEP_NEXT;
+}
+
+static enum step send_file_body(struct hs_conn *c)
+{
+	while (c->file_left > 0) {
+		off_t off = c->file_off;
+		size_t len = (size_t)(c->file_left < SENDFILE_MAX ? c->file_left : SENDFILE_MAX);
+		ssize_t n = sendfile(c->io.fd, c->file_fd, &off, len);
+		if (n > 0) {
+			c->file_off = off;
+			c->file_left -= n;
+			continue;
+		}
+		if (n == 0)
+			return STEP_CLOSE; /* the file shrank: never send a short body and keep going */
+		if (errno == EINTR)
+			continue;
+		if (errno == EAGAIN || errno == EWOULDBLOCK)
+			return STEP_WAIT;
+		return STEP_CLOSE;
+	}
+	return STEP_NEXT;
+}
+
+/* The response is out: close, linger, or get ready for the next request. */
+static enum step finish_response(struct hs_conn *c)
+{
+	if (c->file_fd >= 0) {
+		close(c->file_fd);
+		c->file_fd = -1;
+	}
+	c->out.len = c->out_off = 0;
+	size_t consumed = c->head_len <= c->in.len ? c->head_len : c->in.len;
+	memmove(c->in.data, c->in.data + consumed, c->in.len - consumed);
+	c->in.len -= consumed;
+	bool close_now = c->close_connection || c->http09 || c->w->draining;
+	reset_request(c);
+	if (close_now) {
+		shutdown(c->io.fd, SHUT_WR);
+		c->state = HS__LINGER;
+		hs__timer_set(&c->w->loop, &c->timer, c->w->loop.now_ms + LINGER_MS);
+		return STEP_NEXT;
+	}
+	c->state = HS__READ_HEAD;
+	hs__timer_set(&c->w->loop, &c->timer, c->w->loop.now_ms + c->w->srv->opt.idle_timeout_ms);
+	return STEP_NEXT;
+}
+
+static enum step write_response(struct hs_conn *c)
+{
+	enum step s = flush_out(c, c->file_left > 0 ? MSG_MORE : 0);
+	if (s == STEP_NEXT)
+		s = send_file_body(c);
+	if (s == STEP_WAIT) {
+		hs__timer_set(&c->w->loop, &c->timer, c->w->loop.now_ms + c->w->srv->opt.send_timeout_ms);
+		return STEP_WAIT;
+	}
+	if (s == STEP_CLOSE)
+		return STEP_CLOSE;
+	return finish_response(c);
+}
+
+/* After a refusal the client may still be sending: read and discard until it closes
+ * (bounded), so that closing does not reset the connection and destroy the answer. */
+static enum step linger(struct hs_conn *c)
+{
+	char sink[4096];
+	for (int i = 0; i < 64; i++) {
+		ssize_t n = recv(c->io.fd, sink, sizeof sink, 0);
+		if (n > 0)
+			continue;
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK))
+			return STEP_WAIT;
+		return STEP_CLOSE;
+	}
+	return STEP_WAIT;
+}
+
+/* ------------------------------------------------------------ the machine */
+
+static void conn_run(struct hs_conn *c)
+{
+	for (;;) {
+		enum step s;
+		switch (c->state) {
+		case HS__READ_HEAD:
+			s = read_head(c);
+			break;
+		case HS__READ_BODY:
+			s = read_body(c);
+			break;
+		case HS__WRITE:
+			s = write_response(c);
+			break;
+		default:
+			s = linger(c);
+			break;
+		}
+		if (s == STEP_WAIT)
+			return;
+		if (s == STEP_CLOSE) {
+			hs__conn_close(c);
+			return;
+		}
+	}
+}
+
+static void on_conn_event(struct hs__io *io, uint32_t events)
+{
+	(void)events;
+	conn_run((struct hs_conn *)((char *)io - offsetof(struct hs_conn, io)));
+}
+
+static void on_timeout(struct hs__timer *t)
+{
+	hs__conn_close((struct hs_conn *)((char *)t - offsetof(struct hs_conn, timer)));
+}

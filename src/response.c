@@ -1,0 +1,435 @@
+/*
+ * response.c: the response side of BaseHTTPRequestHandler: send_response,
+ * send_response_only, send_header, end_headers, send_error with Python's page, write and
+ * send_file, plus the status table (CPython 3.13's HTTPStatus) and the Date string,
+ * formatted once per second per worker. Everything is queued in the connection's output
+ * buffer; the connection sends it, head and small body in one write, when the slot
+ * returns.
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <unistd.h>
+
+#include "internal.h"
+
+struct status {
+	int code;
+	const char *phrase, *explain;
+};
+
+static const struct status statuses[] = {
+	{100, "Continue",
+	      "Request received, please continue"},
+	{101, "Switching Protocols",
+	      "Switching to new protocol; obey Upgrade header"},
+	{102, "Processing",
+	      ""},
+	{103, "Early Hints",
+	      ""},
+	{200, "OK",
+	      "Request fulfilled, document follows"},
+	{201, "Created",
+	      "Document created, URL follows"},
+	{202, "Accepted",
+	      "Request accepted, processing continues off-line"},
+	{203, "Non-Authoritative Information",
+	      "Request fulfilled from cache"},
+	{204, "No Content",
+	      "Request fulfilled, nothing follows"},
+	{205, "Reset Content",
+	      "Clear input form for further input"},
+	{206, "Partial Content",
+	      "Partial content follows"},
+	{207, "Multi-Status",
+	      ""},
+	{208, "Already Reported",
+	      ""},
+	{226, "IM Used",
+	      ""},
+	{300, "Multiple Choices",
+	      "Object has several resources -- see URI list"},
+	{301, "Moved Permanently",
+	      "Object moved permanently -- see URI list"},
+	{302, "Found",
+	      "Object moved temporarily -- see URI list"},
+	{303, "See Other",
+	      "Object moved -- see Method and URL list"},
+	{304, "Not Modified",
+	      "Document has not changed since given time"},
+	{305, "Use Proxy",
+	      "You must use proxy specified in Location to access this resource"},
+	{307, "Temporary Redirect",
+	      "Object moved temporarily -- see URI list"},
+	{308, "Permanent Redirect",
+	      "Object moved permanently -- see URI list"},
+	{400, "Bad Request",
+	      "Bad request syntax or unsupported method"},
+	{401, "Unauthorized",
+	      "No permission -- see authorization schemes"},
+	{402, "Payment Required",
+	      "No payment -- see charging schemes"},
+	{403, "Forbidden",
+	      "Request forbidden -- authorization will not help"},
+	{404, "Not Found",
+	      "Nothing matches the given URI"},
+	{405, "Method Not Allowed",
+	      "Specified method is invalid for this resource"},
+	{406, "Not Acceptable",
+	      "URI not available in preferred format"},
+	{407, "Proxy Authentication Required",
+	      "You must authenticate with this proxy before proceeding"},
+	{408, "Request Timeout",
+	      "Request timed out; try again later"},
+	{409, "Conflict",
+	      "Request conflict"},
+	{410, "Gone",
+	      "URI no longer exists and has been permanently removed"},
+	{411, "Length Required",
+	      "Client must specify Content-Length"},
+	{412, "Precondition Failed",
+	      "Precondition in headers is false"},
+	{413, "Content Too Large",
+	      "Content is too large"},
+	{414, "URI Too Long",
+	      "URI is too long"},
+	{415, "Unsupported Media Type",
+	      "Entity body in unsupported format"},
+	{416, "Range Not Satisfiable",
+	      "Cannot satisfy request range"},
+	{417, "Expectation Failed",
+	      "Expect condition could not be satisfied"},
+	{418, "I'm a Teapot",
+	      "Server refuses to brew coffee because it is a teapot."},
+	{421, "Misdirected Request",
+	      "Server is not able to produce a response"},
+	{422, "Unprocessable Content",
+	      ""},
+	{423, "Locked",
+	      ""},
+	{424, "Failed Dependency",
+	      ""},
+	{425, "Too Early",
+	      ""},
+	{426, "Upgrade Required",
+	      ""},
+	{428, "Precondition Required",
+	      "The origin server requires the request to be conditional"},
+	{429, "Too Many Requests",
+	      "The user has sent too many requests in a given amount of time (\"rate limiting\")"},
+	{431, "Request Header Fields Too Large",
+	      "The server is unwilling to process the request because its header fields are too large"},
+	{451, "Unavailable For Legal Reasons",
+	      "The server is denying access to the resource as a consequence of a legal demand"},
+	{500, "Internal Server Error",
+	      "Server got itself in trouble"},
+	{501, "Not Implemented",
+	      "Server does not support this operation"},
+	{502, "Bad Gateway",
+	      "Invalid responses from another server/proxy"},
+	{503, "Service Unavailable",
+	      "The server cannot process the request due to a high load"},
+	{504, "Gateway Timeout",
+	      "The gateway server did not receive a timely response"},
+	{505, "HTTP Version Not Supported",
+	      "Cannot fulfill request"},
+	{506, "Variant Also Negotiates",
+	      ""},
+	{507, "Insufficient Storage",
+	      ""},
+	{508, "Loop Detected",
+	      ""},
+	{510, "Not Extended",
+	      ""},
+	{511, "Network Authentication Required",
+	      "The client needs to authenticate to gain network access"},
+};
+
+bool hs_responses(int code, const char **shortmsg, const char **longmsg)
+{
+	size_t lo = 0, hi = sizeof statuses / sizeof statuses[0];
+	while (lo < hi) {
+		size_t mid = (lo + hi) / 2;
+		if (statuses[mid].code == code) {
+			*shortmsg = statuses[mid].phrase;
+			*longmsg = statuses[mid].explain;
+			return true;
+		}
+		if (statuses[mid].code < code)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	*shortmsg = *longmsg = "???";
+	return false;
+}
+
+/* ------------------------------------------------------------ strings */
+
+const char *hs__worker_date(struct hs__worker *w)
+{
+	if (w->date_sec != w->loop.wall_sec || !w->date[0]) {
+		w->date_sec = w->loop.wall_sec;
+		hs__httpdate_format(w->date, w->date_sec);
+	}
+	return w->date;
+}
+
+const char *hs__protocol_version(const struct hs_conn *c)
+{
+	const char *v = c->w->srv->handler->protocol_version;
+	return c->force_http10 || !v ? "HTTP/1.0" : v;
+}
+
+const char *hs_version_string(const struct hs_conn *c)
+{
+	return c->w->srv->version_string;
+}
+
+char *hs_date_time_string(char out[30], time_t t)
+{
+	hs__httpdate_format(out, t < 0 ? time(NULL) : t);
+	return out;
+}
+
+const char *hs_address_string(const struct hs_conn *c)
+{
+	return c->addr;
+}
+
+const struct hs_request *hs_conn_request(const struct hs_conn *c)
+{
+	return c->req;
+}
+
+const struct hs_handler *hs_conn_handler(const struct hs_conn *c)
+{
+	return c->w->srv->handler;
+}
+
+struct hs_server *hs_conn_server(const struct hs_conn *c)
+{
+	return c->w->srv;
+}
+
+bool hs_close_connection(const struct hs_conn *c)
+{
+	return c->close_connection;
+}
+
+void hs_set_close_connection(struct hs_conn *c, bool close)
+{
+	c->close_connection = close;
+}
+
+/* ------------------------------------------------------------ request side */
+
+const char *hs_header(const struct hs_request *r, const char *name)
+{
+	for (size_t i = 0; i < r->nheaders; i++)
+		if (strcasecmp(r->headers[i].name, name) == 0)
+			return r->headers[i].value;
+	return NULL;
+}
+
+long hs_read_body(struct hs_conn *c, void *buf, size_t len)
+{
+	size_t left = c->body.len - c->body_off;
+	if (len > left)
+		len = left;
+	memcpy(buf, c->body.data + c->body_off, len);
+	c->body_off += len;
+	return (long)len;
+}
+
+/* ------------------------------------------------------------ the head */
+
+static bool is_http09(const struct hs_conn *c)
+{
+	return c->http09;
+}
+
+/* A status message or header text must not end the line early. */
+static int append_line_safe(struct hs__buf *b, const char *s)
+{
+	size_t n = strlen(s);
+	int rc = hs__buf_reserve(b, n);
+	if (rc < 0)
+		return rc;
+	for (size_t i = 0; i < n; i++) {
+		char ch = s[i];
+		b->data[b->len++] = (ch == '\r' || ch == '\n' || ch == '\0') ? ' ' : ch;
+	}
+	return 0;
+}
+
+int hs_send_response_only(struct hs_conn *c, int code, const char *message)
+{
+	c->responded = true;
+	if (is_http09(c))
+		return 0;
+	if (!message) {
+		const char *explain;
+		if (!hs_responses(code, &message, &explain))
+			message = "";
+	}
+	int rc = hs__buf_printf(&c->out, "%s %d ", hs__protocol_version(c), code);
+	rc = rc ?: append_line_safe(&c->out, message);
+	return rc ?: hs__buf_append(&c->out, "\r\n", 2);
+}
+
+int hs_send_response(struct hs_conn *c, int code, const char *message)
+{
+	hs_log_request(c, code, NULL);
+	int rc = hs_send_response_only(c, code, message);
+	rc = rc ?: hs_send_header(c, "Server", hs_version_string(c));
+	return rc ?: hs_send_header(c, "Date", hs__worker_date(c->w));
+}
+
+int hs_send_header(struct hs_conn *c, const char *name, const char *value)
+{
+	if (strpbrk(name, "\r\n:") || strpbrk(value, "\r\n"))
+		return -EINVAL;
+	if (!is_http09(c)) {
+		struct hs__buf *b = &c->out;
+		size_t nl = strlen(name), vl = strlen(value);
+		int rc = hs__buf_reserve(b, nl + vl + 4);
+		if (rc < 0)
+			return rc;
+		memcpy(b->data + b->len, name, nl);
+		memcpy(b->data + b->len + nl, ": ", 2);
+		memcpy(b->data + b->len + nl + 2, value, vl);
+		memcpy(b->data + b->len + nl + 2 + vl, "\r\n", 2);
+		b->len += nl + vl + 4;
+	}
+	if (strcasecmp(name, "Connection") == 0) {
+		if (strcasecmp(value, "close") == 0)
+			c->close_connection = true;
+		else if (strcasecmp(value, "keep-alive") == 0)
+			c->close_connection = false;
+	}
+	return 0;
+}
+
+int hs_end_headers(struct hs_conn *c)
+{
+	if (is_http09(c))
+		return 0;
+	return hs__buf_append(&c->out, "\r\n", 2);
+}
+
+int hs_flush_headers(struct hs_conn *c)
+{
+	(void)c; /* queued bytes leave as soon as the slot returns */
+	return 0;
+}
+
+/* ------------------------------------------------------------ the body */
+
+long hs_write(struct hs_conn *c, const void *buf, size_t len)
+{
+	c->responded = true;
+	if (c->file_left > 0)
+		return -EBUSY; /* bytes after a queued file would be sent before it */
+	int rc = hs__buf_append(&c->out, buf, len);
+	return rc < 0 ? rc : (long)len;
+}
+
+int hs_send_file(struct hs_conn *c, int fd, long long offset, long long length)
+{
+	c->responded = true;
+	if (c->file_fd >= 0 || offset < 0 || length < 0) {
+		close(fd);
+		return c->file_fd >= 0 ? -EBUSY : -EINVAL;
+	}
+	if (length == 0) {
+		close(fd);
+		return 0;
+	}
+	c->file_fd = fd;
+	c->file_off = offset;
+	c->file_left = length;
+	return 0;
+}
+
+/* ------------------------------------------------------------ send_error */
+
+static const char default_error_format[] =
+	"<!DOCTYPE HTML>\n"
+	"<html lang=\"en\">\n"
+	"    <head>\n"
+	"        <meta charset=\"utf-8\">\n"
+	"        <title>Error response</title>\n"
+	"    </head>\n"
+	"    <body>\n"
+	"        <h1>Error response</h1>\n"
+	"        <p>Error code: %(code)d</p>\n"
+	"        <p>Message: %(message)s.</p>\n"
+	"        <p>Error code explanation: %(code)s - %(explain)s.</p>\n"
+	"    </body>\n"
+	"</html>\n";
+
+/* error_message_format % {code, message, explain}: the Python placeholders the template
+ * uses, with message and explain HTML-escaped. */
+static int render_error_page(struct hs__buf *out, const char *fmt, int code,
+                             const char *message, const char *explain)
+{
+	int rc = 0;
+	while (*fmt && rc == 0) {
+		const char *pct = strchr(fmt, '%');
+		if (!pct)
+			return hs__buf_puts(out, fmt);
+		rc = hs__buf_append(out, fmt, (size_t)(pct - fmt));
+		fmt = pct;
+		if (strncmp(fmt, "%(code)d", 8) == 0 || strncmp(fmt, "%(code)s", 8) == 0) {
+			rc = rc ?: hs__buf_printf(out, "%d", code);
+			fmt += 8;
+		} else if (strncmp(fmt, "%(message)s", 11) == 0) {
+			rc = rc ?: hs__html_escape(out, message, strlen(message));
+			fmt += 11;
+		} else if (strncmp(fmt, "%(explain)s", 11) == 0) {
+			rc = rc ?: hs__html_escape(out, explain, strlen(explain));
+			fmt += 11;
+		} else {
+			rc = rc ?: hs__buf_append(out, "%", 1);
+			fmt += fmt[1] == '%' ? 2 : 1;
+		}
+	}
+	return rc;
+}
+
+int hs_send_error(struct hs_conn *c, int code, const char *message, const char *explain)
+{
+	const struct hs_handler *h = c->w->srv->handler;
+	const char *shortmsg, *longmsg;
+	hs_responses(code, &shortmsg, &longmsg);
+	if (!message)
+		message = shortmsg;
+	if (!explain)
+		explain = longmsg;
+	hs_log_error(c, "code %d, message %s", code, message);
+	int rc = hs_send_response(c, code, message);
+	rc = rc ?: hs_send_header(c, "Connection", "close");
+	c->close_connection = true;
+	struct hs__buf *page = &c->w->errpage;
+	bool has_body = code >= 200 && code != 204 && code != 205 && code != 304;
+	if (has_body && rc == 0) {
+		char len_text[24];
+		page->len = 0;
+		rc = render_error_page(page, h->error_message_format ? h->error_message_format
+		                                                     : default_error_format,
+		                       code, message, explain);
+		snprintf(len_text, sizeof len_text, "%zu", page->len);
+		rc = rc ?: hs_send_header(c, "Content-Type", h->error_content_type
+		                                                 ? h->error_content_type
+		                                                 : "text/html;charset=utf-8");
+		rc = rc ?: hs_send_header(c, "Content-Length", len_text);
+		rc = rc ?: hs_end_headers(c);
+		if (rc == 0 && strcmp(c->req->command, "HEAD") != 0)
+			rc = (int)hs_write(c, page->data, page->len);
+		return rc < 0 ? rc : 0;
+	}
+	return rc ?: hs_end_headers(c);
+}

@@ -1,0 +1,251 @@
+/*
+ * server.c: the server object (HTTPServer / ThreadingHTTPServer). It owns the listening
+ * socket and the workers: one thread per worker, each with its own event loop, accepting
+ * from the shared listener (EPOLLEXCLUSIVE wakes one worker per connection) and owning
+ * the connections it accepted, so the request path takes no lock. Shutdown is a flag
+ * and an eventfd write per worker, safe from a signal handler.
+ */
+#include <errno.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/epoll.h>
+#include <sys/eventfd.h>
+#include <sys/resource.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include "internal.h"
+
+#define ACCEPTS_PER_WAKEUP 64
+
+static void fill_defaults(struct hs_options *o)
+{
+	if (!o->port)
+		o->port = "8000";
+	if (o->workers <= 0) {
+		long n = sysconf(_SC_NPROCESSORS_ONLN);
+		o->workers = n > 0 ? (int)(n > 256 ? 256 : n) : 1;
+	}
+	if (o->header_timeout_ms <= 0)
+		o->header_timeout_ms = 60000;
+	if (o->body_timeout_ms <= 0)
+		o->body_timeout_ms = 60000;
+	if (o->send_timeout_ms <= 0)
+		o->send_timeout_ms = 60000;
+	if (o->idle_timeout_ms <= 0)
+		o->idle_timeout_ms = 75000;
+	if (o->drain_timeout_ms <= 0)
+		o->drain_timeout_ms = 10000;
+	if (o->max_body <= 0)
+		o->max_body = 64LL << 20;
+	if (o->log_fd <= 0)
+		o->log_fd = 2;
+	if (o->max_connections <= 0) {
+		/* Each connection may hold a socket and a file: half the descriptors. */
+		struct rlimit rl;
+		rlim_t n = getrlimit(RLIMIT_NOFILE, &rl) == 0 ? rl.rlim_cur : 1024;
+		if (n == RLIM_INFINITY || n > 2000000)
+			n = 2000000;
+		o->max_connections = n > 128 ? (int)((n - 64) / 2) : 32;
+	}
+}
+
+int hs_server_new(struct hs_server **out, const struct hs_options *o,
+                  const struct hs_handler *h)
+{
+	*out = NULL;
+	struct hs_server *s = calloc(1, sizeof *s);
+	if (!s)
+		return -ENOMEM;
+	if (o)
+		s->opt = *o;
+	fill_defaults(&s->opt);
+	s->handler = h;
+	snprintf(s->version_string, sizeof s->version_string, "%s%s%s",
+	         h->server_version ? h->server_version : "httpserve/" HS_VERSION,
+	         h->sys_version && *h->sys_version ? " " : "", h->sys_version ? h->sys_version : "");
+	s->listen_fd = hs__listen(s->opt.host, s->opt.port, 1024);
+	if (s->listen_fd < 0) {
+		int err = s->listen_fd;
+		free(s);
+		return err;
+	}
+	struct sockaddr_storage ss;
+	socklen_t len = sizeof ss;
+	if (getsockname(s->listen_fd, (struct sockaddr *)&ss, &len) == 0)
+		hs__sockaddr_string(&ss, s->host, sizeof s->host, &s->port);
+	s->nworkers = s->opt.workers;
+	size_t per = (size_t)s->opt.max_connections / (size_t)s->nworkers;
+	s->max_conns_per_worker = per > 0 ? per : 1;
+	*out = s;
+	return 0;
+}
+
+int hs_server_address(const struct hs_server *s, char *host, size_t host_size, int *port)
+{
+	if (snprintf(host, host_size, "%s", s->host) >= (int)host_size)
+		return -ENAMETOOLONG;
+	*port = s->port;
+	return 0;
+}
+
+/* ------------------------------------------------------------ accepting */
+
+static void on_listen(struct hs__io *io, uint32_t events)
+{
+	struct hs__worker *w = (struct hs__worker *)((char *)io - offsetof(struct hs__worker, listen_io));
+	(void)events;
+	for (int i = 0; i < ACCEPTS_PER_WAKEUP && !w->draining; i++) {
+		struct sockaddr_storage ss;
+		socklen_t len = sizeof ss;
+		int fd = accept4(io->fd, (struct sockaddr *)&ss, &len, SOCK_NONBLOCK | SOCK_CLOEXEC);
+		if (fd < 0)
+			return; /* EAGAIN, or a transient error (EMFILE, ECONNABORTED): retry on
+			           the next wakeup */
+		hs__conn_accept(w, fd, &ss);
+	}
+}
+
+static void begin_drain(struct hs__worker *w)
+{
+	if (w->draining)
+		return;
+	w->draining = true;
+	w->drain_deadline_ms = w->loop.now_ms + w->srv->opt.drain_timeout_ms;
+	hs__loop_del(&w->loop, &w->listen_io);
+	struct hs_conn *c = w->conns;
+	while (c) {
+		struct hs_conn *next = c->next;
+		hs__conn_drain(c);
+		c = next;
+	}
+}
+
+static void on_wake(struct hs__io *io, uint32_t events)
+{
+	struct hs__worker *w = (struct hs__worker *)((char *)io - offsetof(struct hs__worker, wake_io));
+	uint64_t v;
+	(void)events;
+	while (read(io->fd, &v, sizeof v) > 0)
+		;
+	if (w->srv->stopping)
+		begin_drain(w);
+}
+
+/* ------------------------------------------------------------ workers */
+
+static int worker_init(struct hs__worker *w, struct hs_server *s, int index)
+{
+	w->srv = s;
+	w->index = index;
+	w->wake_io.fd = -1;
+	int rc = hs__loop_init(&w->loop);
+	if (rc < 0)
+		return rc;
+	w->wake_io.fd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
+	if (w->wake_io.fd < 0)
+		return -errno;
+	w->wake_io.on_event = on_wake;
+	rc = hs__loop_add(&w->loop, &w->wake_io, EPOLLIN);
+	if (rc < 0)
+		return rc;
+	w->listen_io.fd = s->listen_fd;
+	w->listen_io.on_event = on_listen;
+	return hs__loop_add(&w->loop, &w->listen_io, EPOLLIN | EPOLLEXCLUSIVE);
+}
+
+static void worker_fini(struct hs__worker *w)
+{
+	while (w->conns)
+		hs__conn_close(w->conns);
+	hs__log_flush(w);
+	hs__conn_free_spare(w);
+	hs__buf_free(&w->log);
+	hs__buf_free(&w->words);
+	hs__buf_free(&w->scratch);
+	hs__buf_free(&w->scratch2);
+	hs__buf_free(&w->errpage);
+	if (w->wake_io.fd >= 0)
+		close(w->wake_io.fd);
+	hs__loop_fini(&w->loop);
+}
+
+static void *worker_run(void *arg)
+{
+	struct hs__worker *w = arg;
+	/* SIGPIPE from sendfile on a closed socket would kill the process: block it in
+	 * this thread and discard any that became pending. */
+	sigset_t pipe_set, old;
+	sigemptyset(&pipe_set);
+	sigaddset(&pipe_set, SIGPIPE);
+	pthread_sigmask(SIG_BLOCK, &pipe_set, &old);
+	if (w->srv->stopping)
+		begin_drain(w);
+	for (;;) {
+		if (w->draining && (w->nconns == 0 || w->loop.now_ms >= w->drain_deadline_ms))
+			break;
+		hs__log_flush(w);
+		int wait = w->draining ? 100 : -1;
+		if (hs__loop_once(&w->loop, wait) < 0)
+			break;
+	}
+	while (w->conns)
+		hs__conn_close(w->conns);
+	hs__log_flush(w);
+	struct timespec zero = {0, 0};
+	while (sigtimedwait(&pipe_set, NULL, &zero) > 0)
+		;
+	pthread_sigmask(SIG_SETMASK, &old, NULL);
+	return NULL;
+}
+
+int hs_server_serve_forever(struct hs_server *s)
+{
+	int rc = 0;
+	s->workers = calloc((size_t)s->nworkers, sizeof *s->workers);
+	if (!s->workers)
+		return -ENOMEM;
+	for (int i = 0; i < s->nworkers && rc == 0; i++)
+		rc = worker_init(&s->workers[i], s, i);
+	for (int i = 1; i < s->nworkers && rc == 0; i++) {
+		rc = -pthread_create(&s->workers[i].thread, NULL, worker_run, &s->workers[i]);
+		s->workers[i].started = rc == 0;
+	}
+	if (rc == 0)
+		worker_run(&s->workers[0]);
+	else
+		hs_server_shutdown(s);
+	for (int i = 1; i < s->nworkers; i++)
+		if (s->workers[i].started)
+			pthread_join(s->workers[i].thread, NULL);
+	for (int i = 0; i < s->nworkers; i++)
+		worker_fini(&s->workers[i]);
+	free(s->workers);
+	s->workers = NULL;
+	return rc;
+}
+
+void hs_server_shutdown(struct hs_server *s)
+{
+	s->stopping = 1;
+	__atomic_thread_fence(__ATOMIC_SEQ_CST);
+	struct hs__worker *ws = __atomic_load_n(&s->workers, __ATOMIC_SEQ_CST);
+	if (!ws)
+		return;
+	uint64_t one = 1;
+	for (int i = 0; i < s->nworkers; i++)
+		if (ws[i].wake_io.fd > 0 && write(ws[i].wake_io.fd, &one, sizeof one) < 0) {
+			/* The counter is already non-zero: the worker will wake anyway. */
+		}
+}
+
+void hs_server_close(struct hs_server *s)
+{
+	if (!s)
+		return;
+	if (s->listen_fd >= 0)
+		close(s->listen_fd);
+	free(s);
+}
