@@ -198,7 +198,7 @@ static enum step parse_head(struct hs_conn *c)
 			hs__request_line_error(c, st, &rl);
 			return STEP_NEXT;
 		}
-		if (rl.major == 0 && rl.minor == 9) {
+		if (rl.version.n == 0) { /* two words: HTTP/0.9 */
 			c->http09 = true;
 			c->head_len = c->line_len;
 			hs__request_dispatch(c);
