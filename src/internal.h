@@ -339,6 +339,13 @@ struct hs_server {
 	volatile int stopping; /* set by hs_server_shutdown, read by workers */
 };
 
+/* server.c: for the driven tests. A server that does not listen, and a way to serve
+ * one connected socket (a socketpair end; ownership taken) on the calling thread until
+ * the connection closes. */
+int hs__server_new_detached(struct hs_server **out, const struct hs_options *o,
+                            const struct hs_handler *h);
+int hs__server_serve_socket(struct hs_server *s, int fd);
+
 /* conn.c */
 void hs__conn_accept(struct hs__worker *w, int fd, const void *sa);
 void hs__conn_close(struct hs_conn *c);

@@ -52,20 +52,32 @@ static void fill_defaults(struct hs_options *o)
 	}
 }
 
-int hs_server_new(struct hs_server **out, const struct hs_options *o,
-                  const struct hs_handler *h)
+static struct hs_server *server_alloc(const struct hs_options *o, const struct hs_handler *h)
 {
-	*out = NULL;
 	struct hs_server *s = calloc(1, sizeof *s);
 	if (!s)
-		return -ENOMEM;
+		return NULL;
 	if (o)
 		s->opt = *o;
 	fill_defaults(&s->opt);
 	s->handler = h;
+	s->listen_fd = -1;
 	snprintf(s->version_string, sizeof s->version_string, "%s%s%s",
 	         h->server_version ? h->server_version : "httpserve/" HS_VERSION,
 	         h->sys_version && *h->sys_version ? " " : "", h->sys_version ? h->sys_version : "");
+	s->nworkers = s->opt.workers;
+	size_t per = (size_t)s->opt.max_connections / (size_t)s->nworkers;
+	s->max_conns_per_worker = per > 0 ? per : 1;
+	return s;
+}
+
+int hs_server_new(struct hs_server **out, const struct hs_options *o,
+                  const struct hs_handler *h)
+{
+	*out = NULL;
+	struct hs_server *s = server_alloc(o, h);
+	if (!s)
+		return -ENOMEM;
 	s->listen_fd = hs__listen(s->opt.host, s->opt.port, 1024);
 	if (s->listen_fd < 0) {
 		int err = s->listen_fd;
@@ -76,11 +88,15 @@ int hs_server_new(struct hs_server **out, const struct hs_options *o,
 	socklen_t len = sizeof ss;
 	if (getsockname(s->listen_fd, (struct sockaddr *)&ss, &len) == 0)
 		hs__sockaddr_string(&ss, s->host, sizeof s->host, &s->port);
-	s->nworkers = s->opt.workers;
-	size_t per = (size_t)s->opt.max_connections / (size_t)s->nworkers;
-	s->max_conns_per_worker = per > 0 ? per : 1;
 	*out = s;
 	return 0;
+}
+
+int hs__server_new_detached(struct hs_server **out, const struct hs_options *o,
+                            const struct hs_handler *h)
+{
+	*out = server_alloc(o, h);
+	return *out ? 0 : -ENOMEM;
 }
 
 int hs_server_address(const struct hs_server *s, char *host, size_t host_size, int *port)
@@ -114,7 +130,8 @@ static void begin_drain(struct hs__worker *w)
 		return;
 	w->draining = true;
 	w->drain_deadline_ms = w->loop.now_ms + w->srv->opt.drain_timeout_ms;
-	hs__loop_del(&w->loop, &w->listen_io);
+	if (w->listen_io.fd >= 0)
+		hs__loop_del(&w->loop, &w->listen_io);
 	struct hs_conn *c = w->conns;
 	while (c) {
 		struct hs_conn *next = c->next;
@@ -153,6 +170,8 @@ static int worker_init(struct hs__worker *w, struct hs_server *s, int index)
 		return rc;
 	w->listen_io.fd = s->listen_fd;
 	w->listen_io.on_event = on_listen;
+	if (s->listen_fd < 0)
+		return 0;
 	return hs__loop_add(&w->loop, &w->listen_io, EPOLLIN | EPOLLEXCLUSIVE);
 }
 
@@ -248,4 +267,24 @@ void hs_server_close(struct hs_server *s)
 	if (s->listen_fd >= 0)
 		close(s->listen_fd);
 	free(s);
+}
+
+/* The driven tests' way in: one connected socket served on this thread until it closes
+ * (every connection state has a deadline, so this ends). */
+int hs__server_serve_socket(struct hs_server *s, int fd)
+{
+	struct hs__worker w = {0};
+	int rc = worker_init(&w, s, 0);
+	if (rc == 0) {
+		struct sockaddr_storage ss = {.ss_family = AF_UNIX};
+		hs__conn_accept(&w, fd, &ss);
+		while (w.nconns > 0 && rc >= 0) {
+			hs__log_flush(&w);
+			rc = hs__loop_once(&w.loop, 1000);
+		}
+	} else {
+		close(fd);
+	}
+	worker_fini(&w);
+	return rc < 0 ? rc : 0;
 }
