@@ -18,11 +18,7 @@
 #include "httpserve.h"
 
 static const char usage_line[] =
-	"usage: httpserve [-h] [--cgi] [-b ADDRESS] [-d DIRECTORY] [-p VERSION] [-q]\n"
-	"                 [--workers N] [--header-timeout SECONDS] [--body-timeout SECONDS]\n"
-	"                 [--send-timeout SECONDS] [--idle-timeout SECONDS]\n"
-	"                 [--max-connections N] [--max-body BYTES] [--version]\n"
-	"                 [port]\n";
+	"usage: httpserve [-h] [--cgi] [-b ADDRESS] [-d DIRECTORY] [-p VERSION] [-q] [OPTIONS] [port]\n";
 
 static const char help_text[] =
 	"\n"
