@@ -185,35 +185,71 @@ static int send_inline(struct hs_conn *c, int fd, size_t size)
 }
 
 static int send_file(struct hs_static *self, struct hs_conn *c, const struct hs_request *r,
-                     int fd, const char *path)
+                     int fd, const struct stat *st, const char *path)
 {
-	struct stat st;
-	if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode)) {
-		close(fd);
+	if (!S_ISREG(st->st_mode)) {
+		close(fd); /* a FIFO or a device: never wait on it */
 		return hs_send_error(c, 404, "File not found", NULL);
 	}
-	if (not_modified(r, &st)) {
+	if (not_modified(r, st)) {
 		close(fd);
 		hs_send_response(c, 304, NULL);
 		return hs_end_headers(c);
 	}
 	char len_text[24], date[30];
-	snprintf(len_text, sizeof len_text, "%lld", (long long)st.st_size);
+	snprintf(len_text, sizeof len_text, "%lld", (long long)st->st_size);
 	hs_send_response(c, 200, NULL);
 	hs_send_header(c, "Content-type", hs_static_guess_type(self, path));
 	hs_send_header(c, "Content-Length", len_text);
-	hs_send_header(c, "Last-Modified", hs_date_time_string(date, st.st_mtim.tv_sec));
+	hs_send_header(c, "Last-Modified", hs_date_time_string(date, st->st_mtim.tv_sec));
 	hs_end_headers(c);
 	if (strcmp(r->command, "GET") != 0) {
 		close(fd);
 		return 0;
 	}
-	if (st.st_size <= INLINE_FILE_MAX)
-		return send_inline(c, fd, (size_t)st.st_size);
-	return hs_send_file(c, fd, 0, st.st_size);
+	if (st->st_size <= INLINE_FILE_MAX)
+		return send_inline(c, fd, (size_t)st->st_size);
+	return hs_send_file(c, fd, 0, st->st_size);
 }
 
-/* send_head: the directory redirect, index pages, listing, or the file. */
+static int redirect_to_slash(struct hs_conn *c, const struct hs_request *r)
+{
+	struct hs__buf *loc = &c->w->scratch;
+	loc->len = 0;
+	if (hs__redirect_location(loc, r->path, strlen(r->path)) < 0 ||
+	    hs__buf_append(loc, "", 1) < 0)
+		return hs_send_error(c, 500, NULL, NULL);
+	hs_send_response(c, 301, NULL);
+	hs_send_header(c, "Location", loc->data);
+	hs_send_header(c, "Content-Length", "0");
+	return hs_end_headers(c);
+}
+
+/* A directory with its slash: the first index page that is a regular file, else the
+ * listing. dfd is the open directory (consumed). */
+static int send_directory(struct hs_static *self, struct hs_conn *c,
+                          const struct hs_request *r, int dfd, char *rel, size_t rel_size)
+{
+	size_t base = strlen(rel);
+	const char *const *pages = self->index_pages ? self->index_pages : default_index_pages;
+	for (size_t i = 0; pages[i]; i++) {
+		int fd = openat(dfd, pages[i], O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK);
+		struct stat st;
+		if (fd < 0)
+			continue;
+		if (fstat(fd, &st) == 0 && S_ISREG(st.st_mode)) {
+			close(dfd);
+			snprintf(rel + base, rel_size - base, "%s%s", base ? "/" : "", pages[i]);
+			return send_file(self, c, r, fd, &st, rel);
+		}
+		close(fd);
+	}
+	return list_directory(c, r, dfd);
+}
+
+/* send_head: the directory redirect, index pages, listing, or the file. The target is
+ * opened first and examined through its descriptor: one lookup, and what is checked is
+ * what is served. */
 static int send_head(const struct hs_handler *h, struct hs_conn *c, const struct hs_request *r)
 {
 	struct hs_static *self = self_of(h);
@@ -223,42 +259,31 @@ static int send_head(const struct hs_handler *h, struct hs_conn *c, const struct
 		return hs_send_error(c, 404, "File not found", NULL);
 	const char *at = rel[0] ? rel : ".";
 	struct stat st;
-	if (fstatat(self->root_fd, at, &st, 0) == 0 && S_ISDIR(st.st_mode)) {
-		if (!hs__url_path_ends_in_slash(r->path, strlen(r->path))) {
-			struct hs__buf *loc = &c->w->scratch;
-			loc->len = 0;
-			if (hs__redirect_location(loc, r->path, strlen(r->path)) < 0 ||
-			    hs__buf_append(loc, "", 1) < 0)
-				return hs_send_error(c, 500, NULL, NULL);
-			hs_send_response(c, 301, NULL);
-			hs_send_header(c, "Location", loc->data);
-			hs_send_header(c, "Content-Length", "0");
-			return hs_end_headers(c);
-		}
-		size_t base = strlen(rel);
-		const char *const *pages = self->index_pages ? self->index_pages : default_index_pages;
-		for (size_t i = 0; pages[i]; i++) {
-			struct stat ist;
-			snprintf(rel + base, sizeof rel - base, "%s%s", base ? "/" : "", pages[i]);
-			if (fstatat(self->root_fd, rel, &ist, 0) == 0 && S_ISREG(ist.st_mode)) {
-				int fd = openat(self->root_fd, rel, O_RDONLY | O_CLOEXEC | O_NOCTTY);
-				if (fd < 0)
-					return hs_send_error(c, 404, "File not found", NULL);
-				return send_file(self, c, r, fd, rel);
-			}
-		}
-		rel[base] = '\0';
-		int dfd = openat(self->root_fd, at, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-		if (dfd < 0)
-			return hs_send_error(c, 404, "No permission to list directory", NULL);
-		return list_directory(c, r, dfd);
-	}
-	if (slash)
-		return hs_send_error(c, 404, "File not found", NULL);
 	int fd = openat(self->root_fd, at, O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK);
-	if (fd < 0)
+	if (fd < 0) {
+		/* Python tells an unreadable directory from a missing file */
+		bool dir = fstatat(self->root_fd, at, &st, 0) == 0 && S_ISDIR(st.st_mode);
+		if (dir && !hs__url_path_ends_in_slash(r->path, strlen(r->path)))
+			return redirect_to_slash(c, r);
+		return hs_send_error(c, 404, dir ? "No permission to list directory" : "File not found",
+		                     NULL);
+	}
+	if (fstat(fd, &st) < 0) {
+		close(fd);
 		return hs_send_error(c, 404, "File not found", NULL);
-	return send_file(self, c, r, fd, rel);
+	}
+	if (S_ISDIR(st.st_mode)) {
+		if (!hs__url_path_ends_in_slash(r->path, strlen(r->path))) {
+			close(fd);
+			return redirect_to_slash(c, r);
+		}
+		return send_directory(self, c, r, fd, rel, sizeof rel);
+	}
+	if (slash) {
+		close(fd);
+		return hs_send_error(c, 404, "File not found", NULL);
+	}
+	return send_file(self, c, r, fd, &st, rel);
 }
 
 int hs_static_init(struct hs_static *st, const char *directory)
