@@ -50,6 +50,9 @@ static const char help_text[] =
 	"  --max-connections N   open connections at most; more get 503 (default: from\n"
 	"                        the open-file limit)\n"
 	"  --max-body BYTES      largest request body accepted (default: 67108864)\n"
+	"  --symlinks POLICY     inside: serve a symlink only when its target lies in the\n"
+	"                        directory (default); follow: every symlink, as Python;\n"
+	"                        deny: no symlink\n"
 	"  --version             show the version and exit\n";
 
 struct cli {
@@ -57,6 +60,7 @@ struct cli {
 	const char *directory;
 	const char *protocol;
 	const char *port;
+	enum hs_symlinks symlinks;
 };
 
 static void usage_error(const char *fmt, const char *a, const char *b)
@@ -73,7 +77,7 @@ static void usage_error(const char *fmt, const char *a, const char *b)
 enum opt_id {
 	OPT_HELP, OPT_CGI, OPT_BIND, OPT_DIR, OPT_PROTO, OPT_QUIET, OPT_WORKERS,
 	OPT_HEADER_TO, OPT_BODY_TO, OPT_SEND_TO, OPT_IDLE_TO, OPT_MAXCONN, OPT_MAXBODY,
-	OPT_VERSION,
+	OPT_SYMLINKS, OPT_VERSION,
 };
 
 struct opt_def {
@@ -97,6 +101,7 @@ static const struct opt_def opts[] = {
 	{OPT_IDLE_TO, 0, "--idle-timeout", "SECONDS"},
 	{OPT_MAXCONN, 0, "--max-connections", "N"},
 	{OPT_MAXBODY, 0, "--max-body", "BYTES"},
+	{OPT_SYMLINKS, 0, "--symlinks", "POLICY"},
 	{OPT_VERSION, 0, "--version", NULL},
 };
 #define NOPTS (sizeof opts / sizeof opts[0])
@@ -190,6 +195,17 @@ static void apply(struct cli *cli, const struct opt_def *d, const char *v)
 		cli->protocol = v;
 		break;
 	case OPT_QUIET: cli->opt.quiet = true; break;
+	case OPT_SYMLINKS:
+		if (strcmp(v, "inside") == 0)
+			cli->symlinks = HS_SYMLINKS_INSIDE;
+		else if (strcmp(v, "follow") == 0)
+			cli->symlinks = HS_SYMLINKS_FOLLOW;
+		else if (strcmp(v, "deny") == 0)
+			cli->symlinks = HS_SYMLINKS_DENY;
+		else
+			usage_error("argument --symlinks: invalid choice: '%s' "
+			            "(choose from 'inside', 'follow', 'deny')%s", v, "");
+		break;
 	case OPT_WORKERS: cli->opt.workers = (int)parse_int(d, NULL, v, 1, 1024); break;
 	case OPT_HEADER_TO: cli->opt.header_timeout_ms = parse_seconds(d, v); break;
 	case OPT_BODY_TO: cli->opt.body_timeout_ms = parse_seconds(d, v); break;
@@ -312,6 +328,7 @@ int main(int argc, char **argv)
 	if (rc < 0)
 		fail(what, strerror(-rc));
 	st.base.protocol_version = cli.protocol;
+	st.symlinks = cli.symlinks;
 	cli.opt.port = cli.port;
 
 	struct sigaction sa = {.sa_handler = on_signal};

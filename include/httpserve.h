@@ -182,8 +182,12 @@ struct hs_static {
 	const char *const *extensions_map;
 	/* guess_type override; NULL: the built-in table, then /etc/mime.types. */
 	const char *(*guess_type)(const struct hs_static *self, const char *path);
+	/* Which symlinks are served (SPEC 2); the default serves a link only when its
+	 * target lies inside directory. A refused link is a 404, logged. */
+	enum hs_symlinks { HS_SYMLINKS_INSIDE, HS_SYMLINKS_FOLLOW, HS_SYMLINKS_DENY } symlinks;
 	/* private, owned by hs_static_init / hs_static_fini */
 	int root_fd;
+	char *root_real;
 	struct hs__mime *mime;
 };
 

@@ -60,7 +60,8 @@ size_t hs__httpdate_format(char out[HS__HTTPDATE_LEN + 1], time_t t);
 /* Parses a date as Python's email.utils.parsedate_to_datetime does (IMF-fixdate, RFC 850,
  * asctime and the lenient variants Python accepts). On success stores seconds since the
  * epoch in *out and whether the zone is UTC (GMT, UT, UTC, Z, +0000, -0000 or no zone)
- * in *is_utc, and returns true. Returns false for anything Python would reject. */
+ * in *is_utc (an unknown zone name counts as no zone, as in Python), and returns true.
+ * Returns false for anything Python would reject. */
 bool hs__httpdate_parse(const char *s, size_t n, int64_t *out, bool *is_utc);
 /* Writes "DD/Mon/YYYY HH:MM:SS" in local time and a NUL; returns HS__LOGDATE_LEN. */
 size_t hs__logdate_format(char out[HS__LOGDATE_LEN + 1], time_t t);
@@ -88,7 +89,8 @@ const char *hs__mime_guess(const struct hs__mime *m, const char *path, size_t n)
  * Returns 0, -ENAMETOOLONG when out is too small, -EINVAL for a NUL byte. */
 int hs__translate_path(const char *target, size_t n, char *out, size_t out_size,
                        bool *trailing_slash);
-/* Whether the target's path (before ? and #) ends in "/", "%2f" or "%2F". */
+/* Whether urlsplit(target).path ends in "/", "%2f" or "%2F" (a leading "//" collapsed as
+ * parse_request does), the test send_head makes before redirecting a directory. */
 bool hs__url_path_ends_in_slash(const char *target, size_t n);
 /* The Location of the directory redirect: target with "/" added to its path, query and
  * fragment kept as urlunsplit keeps them. */

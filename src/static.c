@@ -9,10 +9,13 @@
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <linux/openat2.h>
 #include <sys/stat.h>
+#include <sys/syscall.h>
 #include <unistd.h>
 
 #include "internal.h"
@@ -153,6 +156,73 @@ static int list_directory(struct hs_conn *c, const struct hs_request *r, int dfd
 	return 0;
 }
 
+/* ------------------------------------------------------------ containment */
+
+static bool inside_root(const struct hs_static *self, const char *real)
+{
+	size_t n = strlen(self->root_real);
+	if (n == 1) /* serving "/" */
+		return true;
+	return strncmp(real, self->root_real, n) == 0 && (real[n] == '\0' || real[n] == '/');
+}
+
+/* The slow way, for an absolute symlink (openat2 refuses those even when they lead
+ * inside) or a kernel without openat2: resolve the whole path, check it lies under the
+ * root, then open the resolved path refusing any symlink that appeared meanwhile. */
+static int open_resolved(const struct hs_static *self, const char *rel, int flags)
+{
+	char via[PATH_MAX], real[PATH_MAX];
+	if (snprintf(via, sizeof via, "/proc/self/fd/%d/%s", self->root_fd, rel) >= (int)sizeof via)
+		return -ENAMETOOLONG;
+	if (!realpath(via, real))
+		return -errno;
+	if (!inside_root(self, real))
+		return -EXDEV;
+	if (self->symlinks == HS_SYMLINKS_DENY) {
+		/* rel is lexically normal, so a path without links resolves to root/rel */
+		char plain[PATH_MAX];
+		bool root = strcmp(rel, ".") == 0;
+		snprintf(plain, sizeof plain, "%s%s%s", self->root_real, root ? "" : "/", root ? "" : rel);
+		if (strcmp(plain, real) != 0)
+			return -ELOOP;
+	}
+	struct open_how how = {.flags = (uint64_t)flags, .resolve = RESOLVE_NO_SYMLINKS};
+	long fd = syscall(SYS_openat2, AT_FDCWD, real, &how, sizeof how);
+	if (fd < 0 && errno == ENOSYS)
+		fd = open(real, flags | O_NOFOLLOW);
+	return fd < 0 ? -errno : (int)fd;
+}
+
+/* Opens rel ("." for the root) under the served directory as the symlink policy allows.
+ * Returns a descriptor, or a negative errno: -EXDEV (a link leads outside) and -ELOOP
+ * (links are denied) are the policy's refusals. */
+static int open_under_root(const struct hs_static *self, const char *rel, int flags)
+{
+	if (self->symlinks == HS_SYMLINKS_FOLLOW) {
+		int fd = openat(self->root_fd, rel, flags);
+		return fd < 0 ? -errno : fd;
+	}
+	struct open_how how = {.flags = (uint64_t)flags,
+	                       .resolve = RESOLVE_BENEATH | RESOLVE_NO_MAGICLINKS};
+	if (self->symlinks == HS_SYMLINKS_DENY)
+		how.resolve |= RESOLVE_NO_SYMLINKS;
+	long fd = syscall(SYS_openat2, self->root_fd, rel, &how, sizeof how);
+	if (fd >= 0)
+		return (int)fd;
+	if (errno == ENOSYS || (errno == EXDEV && self->symlinks == HS_SYMLINKS_INSIDE))
+		return open_resolved(self, rel, flags);
+	return -errno;
+}
+
+static void log_refusal(struct hs_conn *c, const struct hs_request *r, int err)
+{
+	if (err == -EXDEV)
+		hs_log_error(c, "refused %s: a symlink leads outside the served directory "
+		                "(--symlinks inside; 'follow' would serve it)", r->path);
+	else if (err == -ELOOP)
+		hs_log_error(c, "refused %s: symlinks are not served (--symlinks deny)", r->path);
+}
+
 /* ------------------------------------------------------------ files */
 
 static bool not_modified(const struct hs_request *r, const struct stat *st)
@@ -233,17 +303,20 @@ static int send_directory(struct hs_static *self, struct hs_conn *c,
 	size_t base = strlen(rel);
 	const char *const *pages = self->index_pages ? self->index_pages : default_index_pages;
 	for (size_t i = 0; pages[i]; i++) {
-		int fd = openat(dfd, pages[i], O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK);
 		struct stat st;
+		if (snprintf(rel + base, rel_size - base, "%s%s", base ? "/" : "", pages[i]) >=
+		    (int)(rel_size - base))
+			continue;
+		int fd = open_under_root(self, rel, O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK);
 		if (fd < 0)
 			continue;
 		if (fstat(fd, &st) == 0 && S_ISREG(st.st_mode)) {
 			close(dfd);
-			snprintf(rel + base, rel_size - base, "%s%s", base ? "/" : "", pages[i]);
 			return send_file(self, c, r, fd, &st, rel);
 		}
 		close(fd);
 	}
+	rel[base] = '\0';
 	return list_directory(c, r, dfd);
 }
 
@@ -259,10 +332,17 @@ static int send_head(const struct hs_handler *h, struct hs_conn *c, const struct
 		return hs_send_error(c, 404, "File not found", NULL);
 	const char *at = rel[0] ? rel : ".";
 	struct stat st;
-	int fd = openat(self->root_fd, at, O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK);
+	int fd = open_under_root(self, at, O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK);
+	if (fd == -EXDEV || fd == -ELOOP) {
+		log_refusal(c, r, fd);
+		return hs_send_error(c, 404, "File not found", NULL);
+	}
 	if (fd < 0) {
 		/* Python tells an unreadable directory from a missing file */
-		bool dir = fstatat(self->root_fd, at, &st, 0) == 0 && S_ISDIR(st.st_mode);
+		int pfd = open_under_root(self, at, O_PATH | O_CLOEXEC);
+		bool dir = pfd >= 0 && fstat(pfd, &st) == 0 && S_ISDIR(st.st_mode);
+		if (pfd >= 0)
+			close(pfd);
 		if (dir && !hs__url_path_ends_in_slash(r->path, strlen(r->path)))
 			return redirect_to_slash(c, r);
 		return hs_send_error(c, 404, dir ? "No permission to list directory" : "File not found",
@@ -295,11 +375,10 @@ int hs_static_init(struct hs_static *st, const char *directory)
 	st->root_fd = open(st->directory, O_PATH | O_DIRECTORY | O_CLOEXEC);
 	if (st->root_fd < 0)
 		return -errno;
-	int rc = hs__mime_new(&st->mime, "/etc/mime.types");
-	if (rc < 0) {
-		close(st->root_fd);
-		st->root_fd = -1;
-	}
+	st->root_real = realpath(st->directory, NULL);
+	int rc = st->root_real ? hs__mime_new(&st->mime, "/etc/mime.types") : -errno;
+	if (rc < 0)
+		hs_static_fini(st);
 	return rc;
 }
 
@@ -308,6 +387,8 @@ void hs_static_fini(struct hs_static *st)
 	if (st->root_fd >= 0)
 		close(st->root_fd);
 	hs__mime_free(st->mime);
+	free(st->root_real);
 	st->root_fd = -1;
+	st->root_real = NULL;
 	st->mime = NULL;
 }
