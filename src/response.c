@@ -239,6 +239,8 @@ long hs_read_body(struct hs_conn *c, void *buf, size_t len)
 	size_t left = c->body.len - c->body_off;
 	if (len > left)
 		len = left;
+	if (len == 0)
+		return 0;
 	memcpy(buf, c->body.data + c->body_off, len);
 	c->body_off += len;
 	return (long)len;
