@@ -36,7 +36,7 @@ STATIC    := $(BUILD)/libhttpserve.a
 SHARED    := $(BUILD)/libhttpserve.so
 CMD       := $(BUILD)/httpserve
 
-.PHONY: all test unit e2e install clean
+.PHONY: all test unit e2e install clean fuzz bench
 all: $(STATIC) $(SHARED) $(CMD) $(EX_BIN)
 
 $(BUILD)/obj/%.o: src/%.c src/internal.h include/httpserve.h
@@ -68,6 +68,14 @@ e2e: $(CMD) $(EX_BIN)
 	$(PYTHON) tests/e2e/run.py --build $(BUILD)
 
 test: all unit e2e
+
+# libFuzzer targets (clang): a short run of each; FUZZ_SECONDS sets the time per target.
+fuzz:
+	bash fuzz/run.sh
+
+# Load benchmarks against nginx, lighttpd, h2o and python3 -m http.server (bench/README.md).
+bench: $(CMD)
+	bash bench/run.sh
 
 install: $(STATIC) $(SHARED) $(CMD)
 	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/lib/pkgconfig \
