@@ -62,7 +62,8 @@ $(BUILD)/examples/%: examples/%.c $(STATIC) include/httpserve.h
 	$(CC) $(ALLCFLAGS) $< -o $@ $(STATIC) $(ALLLDFLAGS)
 
 unit: $(UNIT_BIN)
-	@set -e; for t in $(UNIT_BIN); do $$t; done
+	@failed=""; for t in $(UNIT_BIN); do $$t || failed="$$failed $$t"; done; \
+	if [ -n "$$failed" ]; then echo "unit tests FAILED:$$failed"; exit 1; fi
 
 e2e: $(CMD) $(EX_BIN)
 	$(PYTHON) tests/e2e/run.py --build $(BUILD)

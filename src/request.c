@@ -138,14 +138,20 @@ void hs__request_line_error(struct hs_conn *c, enum hs__reqline_status st,
 		break;
 	}
 	rc = rc ?: hs__buf_append(m, ")", 2);
-	/* SPEC 3: the version is not known yet; answer in full, as HTTP/1.0. */
+	/* Python has taken the version when the line has three or more words and the last
+	 * is valid (a wrong word count after it): it answers in its own protocol. Otherwise
+	 * the version is not known yet and Python sends a bare page; SPEC 3 has us answer in
+	 * full, as HTTP/1.0. */
+	bool version_known = st == HS__RL_BAD_SYNTAX && rl->version.n > 0;
 	struct hs__reqline view = *rl;
-	view.version = (struct hs__span){"", 0};
+	if (!version_known)
+		view.version = (struct hs__span){"", 0};
 	if (build_view(c, &view, 0) < 0)
 		empty_view(c);
 	c->w->req.command = "";
-	c->w->req.request_version = "";
-	c->force_http10 = true;
+	if (!version_known)
+		c->w->req.request_version = "";
+	c->force_http10 = !version_known;
 	refuse(c, code, rc ? NULL : m->data, NULL);
 }
 
