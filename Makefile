@@ -36,7 +36,7 @@ STATIC    := $(BUILD)/libhttpserve.a
 SHARED    := $(BUILD)/libhttpserve.so
 CMD       := $(BUILD)/httpserve
 
-.PHONY: all test unit e2e install clean fuzz bench
+.PHONY: all test unit e2e valgrind install clean fuzz bench
 all: $(STATIC) $(SHARED) $(CMD) $(EX_BIN)
 
 $(BUILD)/obj/%.o: src/%.c src/internal.h include/httpserve.h
@@ -69,6 +69,11 @@ e2e: $(CMD) $(EX_BIN)
 	$(PYTHON) tests/e2e/run.py --build $(BUILD)
 
 test: all unit e2e
+
+# The end-to-end suite with the command under valgrind's memcheck (leaks included).
+valgrind: $(CMD) $(EX_BIN)
+	rm -rf $(BUILD)/valgrind
+	$(PYTHON) tests/e2e/run.py --build $(BUILD) --valgrind $(BUILD)/valgrind
 
 # libFuzzer targets (clang): a short run of each; FUZZ_SECONDS sets the time per target.
 fuzz:

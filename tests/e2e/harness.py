@@ -105,7 +105,8 @@ def httpserve_target():
     """The binary under test; python3 itself in --reference-only runs."""
     if REFERENCE_ONLY:
         return python_target()
-    return Target(command=(httpserve_path(),), prog="httpserve", is_python=False)
+    wrapper = tuple(os.environ.get("HTTPSERVE_E2E_WRAPPER", "").split())
+    return Target(command=wrapper + (httpserve_path(),), prog="httpserve", is_python=False)
 
 
 def example_path(name):
