@@ -98,7 +98,8 @@ int hs_server_new(struct hs_server **out, const struct hs_options *o,
 /* The bound address (numeric) and port, for the banner. host_size >= 64 suffices. */
 int hs_server_address(const struct hs_server *s, char *host, size_t host_size, int *port);
 /* Serves until hs_server_shutdown; runs the workers (this thread is one of them).
- * Returns 0 after a shutdown, or a negative errno if the workers could not start. */
+ * Returns 0 after a shutdown, -EBUSY when called a second time on the same server, or
+ * a negative errno if the workers could not start. */
 int hs_server_serve_forever(struct hs_server *s);
 /* Asks serve_forever to stop: listening stops at once, responses in flight get up to
  * drain_timeout_ms to finish. Async-signal-safe and callable from any thread; returns

@@ -188,6 +188,7 @@ static void worker_fini(struct hs__worker *w)
 	hs__buf_free(&w->errpage);
 	if (w->wake_io.fd >= 0)
 		close(w->wake_io.fd);
+	w->wake_io.fd = -1;
 	hs__loop_fini(&w->loop);
 }
 
@@ -223,9 +224,16 @@ static void *worker_run(void *arg)
 int hs_server_serve_forever(struct hs_server *s)
 {
 	int rc = 0;
-	s->workers = calloc((size_t)s->nworkers, sizeof *s->workers);
-	if (!s->workers)
+	if (s->workers)
+		return -EBUSY; /* serve_forever runs once per server */
+	struct hs__worker *ws = calloc((size_t)s->nworkers, sizeof *ws);
+	if (!ws)
 		return -ENOMEM;
+	for (int i = 0; i < s->nworkers; i++) {
+		ws[i].wake_io.fd = -1;
+		ws[i].loop.epfd = -1;
+	}
+	__atomic_store_n(&s->workers, ws, __ATOMIC_SEQ_CST);
 	for (int i = 0; i < s->nworkers && rc == 0; i++)
 		rc = worker_init(&s->workers[i], s, i);
 	for (int i = 1; i < s->nworkers && rc == 0; i++) {
@@ -241,8 +249,8 @@ int hs_server_serve_forever(struct hs_server *s)
 			pthread_join(s->workers[i].thread, NULL);
 	for (int i = 0; i < s->nworkers; i++)
 		worker_fini(&s->workers[i]);
-	free(s->workers);
-	s->workers = NULL;
+	/* The array stays until hs_server_close, so a late hs_server_shutdown from another
+	 * thread reads valid memory (and finds no eventfd to write). */
 	return rc;
 }
 
@@ -255,7 +263,7 @@ void hs_server_shutdown(struct hs_server *s)
 		return;
 	uint64_t one = 1;
 	for (int i = 0; i < s->nworkers; i++)
-		if (ws[i].wake_io.fd > 0 && write(ws[i].wake_io.fd, &one, sizeof one) < 0) {
+		if (ws[i].wake_io.fd >= 0 && write(ws[i].wake_io.fd, &one, sizeof one) < 0) {
 			/* The counter is already non-zero: the worker will wake anyway. */
 		}
 }
@@ -266,6 +274,7 @@ void hs_server_close(struct hs_server *s)
 		return;
 	if (s->listen_fd >= 0)
 		close(s->listen_fd);
+	free(s->workers);
 	free(s);
 }
 
