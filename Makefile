@@ -39,7 +39,7 @@ CMD       := $(BUILD)/httpserve
 .PHONY: all test unit e2e valgrind install clean fuzz bench
 all: $(STATIC) $(SHARED) $(CMD) $(EX_BIN)
 
-$(BUILD)/obj/%.o: src/%.c src/internal.h include/httpserve.h
+$(BUILD)/obj/%.o: src/%.c $(wildcard src/*.h) include/httpserve.h
 	@mkdir -p $(@D)
 	$(CC) $(ALLCFLAGS) -c $< -o $@
 

@@ -10,6 +10,7 @@
 #include <limits.h>
 #include <string.h>
 
+#include "chars.h"
 #include "internal.h"
 
 enum {
@@ -33,25 +34,6 @@ enum {
  * is appended is (2^63 - 1) >> 4. */
 #define CH_SIZE_MAX_BEFORE_DIGIT (INT64_MAX >> 4)
 
-static int hex_value(unsigned char c)
-{
-	if (c >= '0' && c <= '9')
-		return c - '0';
-	if (c >= 'a' && c <= 'f')
-		return c - 'a' + 10;
-	if (c >= 'A' && c <= 'F')
-		return c - 'A' + 10;
-	return -1;
-}
-
-/* RFC 9110 tchar, for trailer field names. */
-static int is_tchar(unsigned char c)
-{
-	if ((c >= '0' && c <= '9') || (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z'))
-		return 1;
-	return c != 0 && strchr("!#$%&'*+-.^_`|~", c) != NULL;
-}
-
 /* Appends one hex digit to the size; refuses sizes of 2^63 and more, and more than
  * HS__MAX_CHUNK_EXT digits (leading zeros would otherwise never end). */
 static int size_digit(struct hs__chunked *st, int d)
@@ -69,7 +51,7 @@ static int size_digit(struct hs__chunked *st, int d)
  * quoted-string. */
 static int size_step(struct hs__chunked *st, unsigned char c)
 {
-	int d = hex_value(c);
+	int d = hs__hex_value(c);
 	if (st->state == CH_SIZE_FIRST || (st->state == CH_SIZE && d >= 0))
 		return d < 0 ? -1 : size_digit(st, d);
 	if (st->state == CH_SIZE_LF) {
@@ -117,11 +99,11 @@ static int trailer_step(struct hs__chunked *st, unsigned char c)
 	switch (st->state) {
 	case CH_TRAILER:
 		st->state = CH_TRAILER_NAME;
-		return is_tchar(c) ? 0 : -1; /* SP/HT here would be obs-fold */
+		return hs__is_tchar(c) ? 0 : -1; /* SP/HT here would be obs-fold */
 	case CH_TRAILER_NAME:
 		if (c == ':')
 			st->state = CH_TRAILER_VALUE;
-		return c == ':' || is_tchar(c) ? 0 : -1;
+		return c == ':' || hs__is_tchar(c) ? 0 : -1;
 	case CH_TRAILER_VALUE:
 		if (c == '\r')
 			st->state = CH_TRAILER_LF;

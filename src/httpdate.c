@@ -10,6 +10,7 @@
 #include <stdint.h>
 #include <string.h>
 
+#include "chars.h"
 #include "internal.h"
 
 static const char month_abbr[12][4] = {"Jan", "Feb", "Mar", "Apr", "May", "Jun",
@@ -153,13 +154,6 @@ struct tok {
 	size_t n;
 };
 
-/* str.split() separators among the latin-1 code points. */
-static bool py_space(unsigned char c)
-{
-	return c == ' ' || (c >= '\t' && c <= '\r') || (c >= 0x1c && c <= 0x1f) || c == 0x85 ||
-	       c == 0xa0;
-}
-
 /* str.isdigit() of one latin-1 character: ASCII digits and the superscripts 2, 3, 1. */
 static bool py_isdigit(unsigned char c)
 {
@@ -172,12 +166,12 @@ static size_t split_words(const char *s, size_t n, struct tok *w, size_t max)
 {
 	size_t count = 0, i = 0;
 	while (count <= max) {
-		while (i < n && py_space((unsigned char)s[i]))
+		while (i < n && hs__py_space((unsigned char)s[i]))
 			i++;
 		if (i == n)
 			break;
 		size_t start = i;
-		while (i < n && !py_space((unsigned char)s[i]))
+		while (i < n && !hs__py_space((unsigned char)s[i]))
 			i++;
 		if (count < max)
 			w[count] = (struct tok){s + start, i - start};

@@ -8,6 +8,7 @@
  */
 #include <string.h>
 
+#include "chars.h"
 #include "internal.h"
 
 static size_t min_size(size_t a, size_t b)
@@ -33,14 +34,6 @@ long hs__find_line(const char *buf, size_t len, size_t *scanned)
 	return len > HS__MAX_LINE ? -1 : 0;
 }
 
-/* Whitespace as Python's str.split() sees a latin-1 string: \t \n \v \f \r, the
- * separators 0x1c-0x1f, space, NEL (0x85) and NO-BREAK SPACE (0xa0). */
-static int py_space(unsigned char c)
-{
-	return (c >= 0x09 && c <= 0x0d) || (c >= 0x1c && c <= 0x20) || c == 0x85 ||
-	       c == 0xa0;
-}
-
 /* The words parse_request looks at: the first two, the last, and how many. */
 struct words {
 	struct hs__span first, second, last;
@@ -51,12 +44,12 @@ static void split_words(const char *s, size_t n, struct words *w)
 {
 	size_t i = 0;
 	while (i < n) {
-		while (i < n && py_space((unsigned char)s[i]))
+		while (i < n && hs__py_space((unsigned char)s[i]))
 			i++;
 		if (i == n)
 			break;
 		size_t start = i;
-		while (i < n && !py_space((unsigned char)s[i]))
+		while (i < n && !hs__py_space((unsigned char)s[i]))
 			i++;
 		struct hs__span word = { s + start, i - start };
 		if (w->count == 0)
@@ -137,14 +130,6 @@ enum hs__reqline_status hs__parse_request_line(const char *line, size_t n,
 
 /* ------------------------------------------------------------ header block */
 
-/* RFC 9110 tchar: the visible ASCII characters that are not delimiters. */
-static int is_tchar(unsigned char c)
-{
-	if ((c >= '0' && c <= '9') || (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z'))
-		return 1;
-	return c != 0 && strchr("!#$%&'*+-.^_`|~", c) != NULL;
-}
-
 /* Splits one field line, its line end removed, into a name and a value trimmed of
  * SP/HT. Fails unless the line is RFC 9112's field-line: a non-empty token directly
  * followed by ":" (so no space before the colon, and no obs-fold, whose first byte is
@@ -153,7 +138,7 @@ static int is_tchar(unsigned char c)
 static int split_field(const char *s, size_t n, struct hs__header_span *h)
 {
 	size_t i = 0;
-	while (i < n && is_tchar((unsigned char)s[i]))
+	while (i < n && hs__is_tchar((unsigned char)s[i]))
 		i++;
 	if (i == 0 || i == n || s[i] != ':')
 		return 0;

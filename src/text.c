@@ -9,6 +9,7 @@
 #include <errno.h>
 #include <string.h>
 
+#include "chars.h"
 #include "internal.h"
 
 static const char hex_lower[] = "0123456789abcdef";
@@ -43,18 +44,6 @@ static bool url_safe(unsigned char c)
 {
 	return (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') ||
 	       c == '_' || c == '.' || c == '-' || c == '~' || c == '/';
-}
-
-/* The value of a hex digit, or -1. */
-static int hex_value(unsigned char c)
-{
-	if (c >= '0' && c <= '9')
-		return c - '0';
-	if (c >= 'a' && c <= 'f')
-		return c - 'a' + 10;
-	if (c >= 'A' && c <= 'F')
-		return c - 'A' + 10;
-	return -1;
 }
 
 int hs__html_escape(struct hs__buf *out, const char *s, size_t n)
@@ -98,8 +87,8 @@ size_t hs__url_unquote(char *out, const char *s, size_t n)
 {
 	size_t o = 0;
 	for (size_t i = 0; i < n; i++) {
-		int hi = s[i] == '%' && i + 2 < n ? hex_value((unsigned char)s[i + 1]) : -1;
-		int lo = hi >= 0 ? hex_value((unsigned char)s[i + 2]) : -1;
+		int hi = s[i] == '%' && i + 2 < n ? hs__hex_value((unsigned char)s[i + 1]) : -1;
+		int lo = hi >= 0 ? hs__hex_value((unsigned char)s[i + 2]) : -1;
 		if (lo >= 0) {
 			out[o++] = (char)(hi << 4 | lo);
 			i += 2;

@@ -1,0 +1,39 @@
+/*
+ * chars.h: character classes shared by the pure parsers: RFC 9110's tchar, hex digit
+ * values, and the whitespace Python's str.split() sees in latin-1 text. Inline so the
+ * parsers' inner loops stay tight.
+ */
+#ifndef HS_CHARS_H
+#define HS_CHARS_H
+
+#include <stdbool.h>
+#include <string.h>
+
+/* RFC 9110 tchar: the visible ASCII characters that are not delimiters. */
+static inline bool hs__is_tchar(unsigned char c)
+{
+	if ((c >= '0' && c <= '9') || (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z'))
+		return true;
+	return c != 0 && strchr("!#$%&'*+-.^_`|~", c) != NULL;
+}
+
+/* The value of a hex digit, or -1. */
+static inline int hs__hex_value(unsigned char c)
+{
+	if (c >= '0' && c <= '9')
+		return c - '0';
+	if (c >= 'a' && c <= 'f')
+		return c - 'a' + 10;
+	if (c >= 'A' && c <= 'F')
+		return c - 'A' + 10;
+	return -1;
+}
+
+/* Whitespace as Python's str.split() sees a latin-1 string: \t \n \v \f \r, the
+ * separators 0x1c-0x1f, space, NEL (0x85) and NO-BREAK SPACE (0xa0). */
+static inline bool hs__py_space(unsigned char c)
+{
+	return (c >= 0x09 && c <= 0x0d) || (c >= 0x1c && c <= 0x20) || c == 0x85 || c == 0xa0;
+}
+
+#endif
