@@ -53,6 +53,9 @@ static const char help_text[] =
 	"  --symlinks POLICY     inside: serve a symlink only when its target lies in the\n"
 	"                        directory (default); follow: every symlink, as Python;\n"
 	"                        deny: no symlink\n"
+	"  --serve-precompressed, --no-serve-precompressed\n"
+	"                        serve file.br or file.gz in place of file when the\n"
+	"                        client accepts that encoding (default: off)\n"
 	"  --version             show the version and exit\n";
 
 struct cli {
@@ -61,6 +64,7 @@ struct cli {
 	const char *protocol;
 	const char *port;
 	enum hs_symlinks symlinks;
+	bool precompressed;
 };
 
 static void usage_error(const char *fmt, const char *a, const char *b)
@@ -77,7 +81,7 @@ static void usage_error(const char *fmt, const char *a, const char *b)
 enum opt_id {
 	OPT_HELP, OPT_CGI, OPT_BIND, OPT_DIR, OPT_PROTO, OPT_QUIET, OPT_WORKERS,
 	OPT_HEADER_TO, OPT_BODY_TO, OPT_SEND_TO, OPT_IDLE_TO, OPT_MAXCONN, OPT_MAXBODY,
-	OPT_SYMLINKS, OPT_VERSION,
+	OPT_SYMLINKS, OPT_PRECOMPRESSED, OPT_NO_PRECOMPRESSED, OPT_VERSION,
 };
 
 struct opt_def {
@@ -102,6 +106,8 @@ static const struct opt_def opts[] = {
 	{OPT_MAXCONN, 0, "--max-connections", "N"},
 	{OPT_MAXBODY, 0, "--max-body", "BYTES"},
 	{OPT_SYMLINKS, 0, "--symlinks", "POLICY"},
+	{OPT_PRECOMPRESSED, 0, "--serve-precompressed", NULL},
+	{OPT_NO_PRECOMPRESSED, 0, "--no-serve-precompressed", NULL},
 	{OPT_VERSION, 0, "--version", NULL},
 };
 #define NOPTS (sizeof opts / sizeof opts[0])
@@ -195,6 +201,8 @@ static void apply(struct cli *cli, const struct opt_def *d, const char *v)
 		cli->protocol = v;
 		break;
 	case OPT_QUIET: cli->opt.quiet = true; break;
+	case OPT_PRECOMPRESSED: cli->precompressed = true; break;
+	case OPT_NO_PRECOMPRESSED: cli->precompressed = false; break;
 	case OPT_SYMLINKS:
 		if (strcmp(v, "inside") == 0)
 			cli->symlinks = HS_SYMLINKS_INSIDE;
@@ -329,6 +337,7 @@ int main(int argc, char **argv)
 		fail(what, strerror(-rc));
 	st.base.protocol_version = cli.protocol;
 	st.symlinks = cli.symlinks;
+	st.precompressed = cli.precompressed;
 	cli.opt.port = cli.port;
 
 	struct sigaction sa = {.sa_handler = on_signal};

@@ -135,7 +135,10 @@ int hs_send_error(struct hs_conn *c, int code, const char *message, const char *
 long hs_write(struct hs_conn *c, const void *buf, size_t len);
 /* Queues length bytes of the open file fd from offset as the body, sent with sendfile
  * after what is queued before it. Takes ownership of fd (closed when sent or on error).
- * If the file shrinks meanwhile, the connection is closed after what exists. */
+ * Called again with the same fd, it queues a further range of that file, and hs_write
+ * queues bytes between and after ranges, all sent in order (multipart/byteranges);
+ * another fd while one is queued is -EBUSY. If the file shrinks meanwhile, the
+ * connection is closed after what exists. */
 int hs_send_file(struct hs_conn *c, int fd, long long offset, long long length);
 
 /* close_connection */
@@ -186,6 +189,11 @@ struct hs_static {
 	/* Which symlinks are served (SPEC 2); the default serves a link only when its
 	 * target lies inside directory. A refused link is a 404, logged. */
 	enum hs_symlinks { HS_SYMLINKS_INSIDE, HS_SYMLINKS_FOLLOW, HS_SYMLINKS_DENY } symlinks;
+	/* Serve file.br or file.gz beside a requested file, as Accept-Encoding prefers, with
+	 * Content-Encoding, the file's Content-Type and Vary: Accept-Encoding. A sibling
+	 * older than the file is never used. Off by default (the bytes of a URL are its
+	 * file's, as in Python); see README. */
+	bool precompressed;
 	/* private, owned by hs_static_init / hs_static_fini */
 	int root_fd;
 	char *root_real;

@@ -120,10 +120,12 @@ void hs__conn_close(struct hs_conn *c)
 	c->in.len = c->out.len = c->out_off = 0;
 	c->close_connection = false;
 	c->file_left = 0;
+	c->segs.len = c->seg_next = 0;
 	if (w->nspare >= MAX_SPARE) {
 		hs__buf_free(&c->in);
 		hs__buf_free(&c->out);
 		hs__buf_free(&c->body);
+		hs__buf_free(&c->segs);
 		free(c);
 		return;
 	}
@@ -140,6 +142,7 @@ void hs__conn_free_spare(struct hs__worker *w)
 		hs__buf_free(&c->in);
 		hs__buf_free(&c->out);
 		hs__buf_free(&c->body);
+		hs__buf_free(&c->segs);
 		free(c);
 	}
 	w->nspare = 0;
@@ -314,10 +317,11 @@ static enum step read_body(struct hs_conn *c)
 
 /* ------------------------------------------------------------ writing */
 
-static enum step flush_out(struct hs_conn *c, int flags)
+/* Sends out.data up to end. */
+static enum step flush_until(struct hs_conn *c, size_t end, int flags)
 {
-	while (c->out_off < c->out.len) {
-		ssize_t n = send(c->io.fd, c->out.data + c->out_off, c->out.len - c->out_off,
+	while (c->out_off < end) {
+		ssize_t n = send(c->io.fd, c->out.data + c->out_off, end - c->out_off,
 		                 MSG_NOSIGNAL | flags);
 		if (n > 0) {
 			c->out_off += (size_t)n;
@@ -330,6 +334,11 @@ static enum step flush_out(struct hs_conn *c, int flags)
 		return STEP_CLOSE;
 	}
 	return STEP_NEXT;
+}
+
+static enum step flush_out(struct hs_conn *c, int flags)
+{
+	return flush_until(c, c->out.len, flags);
 }
 
 static enum step send_file_body(struct hs_conn *c)
@@ -354,6 +363,27 @@ static enum step send_file_body(struct hs_conn *c)
 	return STEP_NEXT;
 }
 
+/* The queued body in order: each file range after the bytes of out that precede it
+ * (the part heads of multipart/byteranges lie between ranges), then the rest of out. */
+static enum step send_body(struct hs_conn *c)
+{
+	const struct hs__file_seg *segs = (const struct hs__file_seg *)(const void *)c->segs.data;
+	size_t nsegs = c->segs.len / sizeof *segs;
+	for (;;) {
+		enum step s = send_file_body(c);
+		if (s != STEP_NEXT)
+			return s;
+		if (c->seg_next == nsegs)
+			return flush_out(c, 0);
+		s = flush_until(c, segs[c->seg_next].out_end, MSG_MORE);
+		if (s != STEP_NEXT)
+			return s;
+		c->file_off = segs[c->seg_next].off;
+		c->file_left = segs[c->seg_next].len;
+		c->seg_next++;
+	}
+}
+
 /* The response is out: close, linger, or get ready for the next request. */
 static enum step finish_response(struct hs_conn *c)
 {
@@ -362,6 +392,7 @@ static enum step finish_response(struct hs_conn *c)
 		c->file_fd = -1;
 	}
 	c->out.len = c->out_off = 0;
+	c->segs.len = c->seg_next = 0;
 	size_t consumed = c->head_len <= c->in.len ? c->head_len : c->in.len;
 	memmove(c->in.data, c->in.data + consumed, c->in.len - consumed);
 	c->in.len -= consumed;
@@ -380,9 +411,7 @@ static enum step finish_response(struct hs_conn *c)
 
 static enum step write_response(struct hs_conn *c)
 {
-	enum step s = flush_out(c, c->file_left > 0 ? MSG_MORE : 0);
-	if (s == STEP_NEXT)
-		s = send_file_body(c);
+	enum step s = send_body(c);
 	if (s == STEP_WAIT) {
 		hs__timer_set(&c->w->loop, &c->timer, c->w->loop.now_ms + c->w->srv->opt.send_timeout_ms);
 		return STEP_WAIT;

@@ -254,6 +254,13 @@ enum hs__conn_state {
 	HS__LINGER,    /* closing: response sent, discarding what the client still sends */
 };
 
+/* One file range of a response body: out.data up to out_end goes before it, so part
+ * heads of a multipart/byteranges body can lie between ranges (hs_send_file). */
+struct hs__file_seg {
+	size_t out_end;
+	long long off, len;
+};
+
 struct hs_conn {
 	struct hs__io io;
 	struct hs__timer timer;
@@ -280,7 +287,9 @@ struct hs_conn {
 	struct hs__buf out;
 	size_t out_off;
 	int file_fd;
-	long long file_off, file_left;
+	long long file_off, file_left; /* the file range being sent */
+	struct hs__buf segs;           /* queued file ranges (struct hs__file_seg), in order */
+	size_t seg_next;               /* the next of segs to send */
 
 	/* the request being handled (valid while the handler runs) */
 	const struct hs_request *req;
@@ -366,6 +375,9 @@ void hs__request_head_error(struct hs_conn *c, long err);
 /* response.c */
 const char *hs__worker_date(struct hs__worker *w);
 const char *hs__protocol_version(const struct hs_conn *c);
+/* send_error with one more header (name NULL: none), such as 416's Content-Range. */
+int hs__send_error_header(struct hs_conn *c, int code, const char *message,
+                          const char *explain, const char *name, const char *value);
 
 /* log.c */
 void hs__log_line(struct hs__worker *w, const char *addr, const char *msg, size_t n);

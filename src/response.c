@@ -333,27 +333,28 @@ int hs_flush_headers(struct hs_conn *c)
 long hs_write(struct hs_conn *c, const void *buf, size_t len)
 {
 	c->responded = true;
-	if (c->file_left > 0)
-		return -EBUSY; /* bytes after a queued file would be sent before it */
 	int rc = hs__buf_append(&c->out, buf, len);
 	return rc < 0 ? rc : (long)len;
 }
 
 int hs_send_file(struct hs_conn *c, int fd, long long offset, long long length)
 {
+	bool again = c->file_fd >= 0 && fd == c->file_fd; /* one more range of the same file */
+	int rc = 0;
 	c->responded = true;
-	if (c->file_fd >= 0 || offset < 0 || length < 0) {
-		close(fd);
-		return c->file_fd >= 0 ? -EBUSY : -EINVAL;
+	if (c->file_fd >= 0 && !again)
+		rc = -EBUSY;
+	else if (offset < 0 || length < 0)
+		rc = -EINVAL;
+	else if (length > 0) {
+		struct hs__file_seg seg = {.out_end = c->out.len, .off = offset, .len = length};
+		rc = hs__buf_append(&c->segs, &seg, sizeof seg);
+		if (rc == 0)
+			c->file_fd = fd;
 	}
-	if (length == 0) {
-		close(fd);
-		return 0;
-	}
-	c->file_fd = fd;
-	c->file_off = offset;
-	c->file_left = length;
-	return 0;
+	if (!again && c->file_fd != fd)
+		close(fd); /* refused, or nothing to send: ours to close at once */
+	return rc;
 }
 
 /* ------------------------------------------------------------ send_error */
@@ -404,6 +405,12 @@ static int render_error_page(struct hs__buf *out, const char *fmt, int code,
 
 int hs_send_error(struct hs_conn *c, int code, const char *message, const char *explain)
 {
+	return hs__send_error_header(c, code, message, explain, NULL, NULL);
+}
+
+int hs__send_error_header(struct hs_conn *c, int code, const char *message,
+                          const char *explain, const char *name, const char *value)
+{
 	const struct hs_handler *h = c->w->srv->handler;
 	const char *shortmsg, *longmsg;
 	hs_responses(code, &shortmsg, &longmsg);
@@ -428,10 +435,12 @@ int hs_send_error(struct hs_conn *c, int code, const char *message, const char *
 		                                                 ? h->error_content_type
 		                                                 : "text/html;charset=utf-8");
 		rc = rc ?: hs_send_header(c, "Content-Length", len_text);
+		rc = rc ?: (name ? hs_send_header(c, name, value) : 0);
 		rc = rc ?: hs_end_headers(c);
 		if (rc == 0 && strcmp(c->req->command, "HEAD") != 0)
 			rc = (int)hs_write(c, page->data, page->len);
 		return rc < 0 ? rc : 0;
 	}
+	rc = rc ?: (name ? hs_send_header(c, name, value) : 0);
 	return rc ?: hs_end_headers(c);
 }

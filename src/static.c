@@ -2,9 +2,12 @@
  * static.c: SimpleHTTPRequestHandler. Maps the URL to a file under the served directory
  * (translate_path), redirects directories missing their slash, serves index pages, the
  * listing (directory listing built with listing.c's renderer), or the file with
- * Python's headers and If-Modified-Since. Files are opened relative to a descriptor of
- * the root, never by a path joined as text. Small files travel in the same write as
- * their head; larger ones go by sendfile. Built only on the public handler API.
+ * Python's headers and If-Modified-Since, plus SPEC 4: ETag and the conditions of RFC
+ * 9110 13 (conditional.c), Range with 206, multipart/byteranges and 416 (range.c), and
+ * precompressed siblings chosen by Accept-Encoding (encoding.c). Files are opened
+ * relative to a descriptor of the root, never by a path joined as text. Small whole
+ * files travel in the same write as their head; larger ones and every range go by
+ * sendfile from their offset.
  */
 #include <dirent.h>
 #include <errno.h>
@@ -13,12 +16,16 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
+#include <time.h>
 #include <linux/openat2.h>
+#include <sys/random.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
 #include <unistd.h>
 
 #include "internal.h"
+#include "range.h"
 
 #define INLINE_FILE_MAX 16384
 
@@ -118,8 +125,24 @@ static int read_dir(int dfd, struct hs__buf *names, struct hs__buf *ents, size_t
 	return rc;
 }
 
+/* A listing has no validators: If-Match with a tag fails (412), If-None-Match "*" is
+ * 304 (RFC 9110 13.1.1, 13.1.2); dates do not apply. */
+static int listing_precondition(struct hs_conn *c, enum hs__precondition pc)
+{
+	if (pc == HS__PRECOND_FAILED)
+		return hs_send_error(c, 412, NULL, NULL);
+	hs_send_response(c, 304, NULL);
+	return hs_end_headers(c);
+}
+
 static int list_directory(struct hs_conn *c, const struct hs_request *r, int dfd)
 {
+	static const struct hs__validators none = {0};
+	enum hs__precondition pc = hs__preconditions(r->headers, r->nheaders, &none);
+	if (pc != HS__PRECOND_PROCEED) {
+		close(dfd);
+		return listing_precondition(c, pc);
+	}
 	struct hs__worker *w = c->w;
 	struct hs__buf names = {0}, ents = {0}, *page = &w->scratch;
 	size_t n = 0;
@@ -223,17 +246,129 @@ static void log_refusal(struct hs_conn *c, const struct hs_request *r, int err)
 		hs_log_error(c, "refused %s: symlinks are not served (--symlinks deny)", r->path);
 }
 
-/* ------------------------------------------------------------ files */
+/* ------------------------------------------------------------ representations */
 
-static bool not_modified(const struct hs_request *r, const struct stat *st)
+/* What is served for a file: the file itself or a precompressed sibling, with the
+ * validators of what is served. */
+struct variant {
+	int fd;
+	struct stat st;
+	const char *encoding; /* Content-Encoding; NULL for the file itself */
+	bool vary;            /* a sibling exists: the answer depends on Accept-Encoding */
+	char etag[HS__ETAG_MAX];
+	char last_modified[30];
+	struct hs__validators val;
+};
+
+static const struct {
+	const char *suffix, *name;
+	enum hs__coding coding;
+} siblings[] = {
+	{".br", "br", HS__CODING_BR},
+	{".gz", "gzip", HS__CODING_GZIP},
+};
+
+static bool older(const struct timespec *a, const struct timespec *b)
 {
-	const char *ims = hs_header(r, "If-Modified-Since");
-	int64_t t;
-	bool utc;
-	if (!ims || hs_header(r, "If-None-Match") || !hs__httpdate_parse(ims, strlen(ims), &t, &utc))
-		return false;
-	return utc && (int64_t)st->st_mtim.tv_sec <= t;
+	return a->tv_sec < b->tv_sec || (a->tv_sec == b->tv_sec && a->tv_nsec < b->tv_nsec);
 }
+
+/* Opens rel + suffix when it is a regular file at least as new as the original (a stale
+ * sibling would serve old content), under the same symlink policy. */
+static int open_sibling(const struct hs_static *self, const char *rel, const char *suffix,
+                        const struct stat *orig, struct stat *st)
+{
+	char path[4096 + 40];
+	if (snprintf(path, sizeof path, "%s%s", rel, suffix) >= (int)sizeof path)
+		return -ENAMETOOLONG;
+	int fd = open_under_root(self, path, O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK);
+	if (fd >= 0 && (fstat(fd, st) < 0 || !S_ISREG(st->st_mode) ||
+	                older(&st->st_mtim, &orig->st_mtim))) {
+		close(fd);
+		return -ENOENT;
+	}
+	return fd;
+}
+
+/* --precompressed: swaps v's file for the sibling Accept-Encoding prefers, if any. */
+static void pick_encoding(const struct hs_static *self, const struct hs_request *r,
+                          const char *rel, struct variant *v)
+{
+	int fds[2];
+	struct stat sts[2];
+	unsigned available = 0;
+	for (size_t k = 0; k < 2; k++) {
+		fds[k] = open_sibling(self, rel, siblings[k].suffix, &v->st, &sts[k]);
+		if (fds[k] >= 0)
+			available |= 1u << siblings[k].coding;
+	}
+	struct hs__accept_encoding ae;
+	hs__accept_encoding_init(&ae);
+	for (size_t i = 0; i < r->nheaders; i++)
+		if (strcasecmp(r->headers[i].name, "Accept-Encoding") == 0)
+			hs__accept_encoding_add(&ae, r->headers[i].value, strlen(r->headers[i].value));
+	enum hs__coding chosen = hs__accept_encoding_choose(&ae, available);
+	v->vary = available != 0;
+	for (size_t k = 0; k < 2; k++) {
+		if (fds[k] < 0)
+			continue;
+		if (siblings[k].coding != chosen) {
+			close(fds[k]);
+			continue;
+		}
+		close(v->fd);
+		v->fd = fds[k];
+		v->st = sts[k];
+		v->encoding = siblings[k].name;
+	}
+}
+
+static void set_validators(struct variant *v)
+{
+	hs__etag_format(v->etag, (uint64_t)v->st.st_ino, (uint64_t)v->st.st_size,
+	                (int64_t)v->st.st_mtim.tv_sec, v->st.st_mtim.tv_nsec);
+	hs_date_time_string(v->last_modified, v->st.st_mtim.tv_sec);
+	v->val = (struct hs__validators){.etag = v->etag, .has_mtime = true,
+	                                 .mtime = (int64_t)v->st.st_mtim.tv_sec};
+}
+
+/* ------------------------------------------------------------ file heads */
+
+/* The head of a 200 or 206: Python's three headers first, in Python's order, so a
+ * request without the new headers gets Python's bytes plus ETag and Accept-Ranges. */
+static int file_head(struct hs_conn *c, int code, const char *type, long long length,
+                     const struct variant *v, const char *content_range)
+{
+	char len_text[24];
+	snprintf(len_text, sizeof len_text, "%lld", length);
+	hs_send_response(c, code, NULL);
+	hs_send_header(c, "Content-type", type);
+	hs_send_header(c, "Content-Length", len_text);
+	hs_send_header(c, "Last-Modified", v->last_modified);
+	if (content_range)
+		hs_send_header(c, "Content-Range", content_range);
+	if (v->encoding)
+		hs_send_header(c, "Content-Encoding", v->encoding);
+	hs_send_header(c, "ETag", v->etag);
+	hs_send_header(c, "Accept-Ranges", "bytes");
+	if (v->vary)
+		hs_send_header(c, "Vary", "Accept-Encoding");
+	return hs_end_headers(c);
+}
+
+/* 304 carries the validators and Vary (RFC 9110 15.4.5), no representation headers. */
+static int send_not_modified(struct hs_conn *c, struct variant *v)
+{
+	close(v->fd);
+	hs_send_response(c, 304, NULL);
+	hs_send_header(c, "Last-Modified", v->last_modified);
+	hs_send_header(c, "ETag", v->etag);
+	if (v->vary)
+		hs_send_header(c, "Vary", "Accept-Encoding");
+	return hs_end_headers(c);
+}
+
+/* ------------------------------------------------------------ bodies */
 
 static int send_inline(struct hs_conn *c, int fd, size_t size)
 {
@@ -254,6 +389,114 @@ static int send_inline(struct hs_conn *c, int fd, size_t size)
 	return rc < 0 ? (int)rc : 0;
 }
 
+/* 200: the whole file; small ones travel with the head. */
+static int send_whole(struct hs_conn *c, const struct hs_request *r, struct variant *v,
+                      const char *type)
+{
+	file_head(c, 200, type, (long long)v->st.st_size, v, NULL);
+	if (strcmp(r->command, "GET") != 0) {
+		close(v->fd);
+		return 0;
+	}
+	if (v->st.st_size <= INLINE_FILE_MAX)
+		return send_inline(c, v->fd, (size_t)v->st.st_size);
+	return hs_send_file(c, v->fd, 0, v->st.st_size);
+}
+
+static int send_one_range(struct hs_conn *c, struct variant *v, const char *type,
+                          const struct hs__range *rg)
+{
+	char cr[80];
+	snprintf(cr, sizeof cr, "bytes %llu-%llu/%llu", (unsigned long long)rg->first,
+	         (unsigned long long)rg->last, (unsigned long long)v->st.st_size);
+	long long len = (long long)(rg->last - rg->first + 1);
+	file_head(c, 206, type, len, v, cr);
+	return hs_send_file(c, v->fd, (long long)rg->first, len); /* sendfile from the offset */
+}
+
+/* A boundary no file can contain by design: 128 random bits, fresh per response. */
+static void make_boundary(char out[33], const struct hs_conn *c)
+{
+	unsigned char rnd[16];
+	if (getrandom(rnd, sizeof rnd, GRND_NONBLOCK) != (ssize_t)sizeof rnd) {
+		struct timespec ts;
+		clock_gettime(CLOCK_REALTIME, &ts);
+		uint64_t x = (uint64_t)ts.tv_nsec ^ ((uint64_t)ts.tv_sec << 30) ^ (uintptr_t)c;
+		for (size_t i = 0; i < sizeof rnd; i++, x = x * 6364136223846793005ULL + 1442695040888963407ULL)
+			rnd[i] = (unsigned char)(x >> 56);
+	}
+	for (size_t i = 0; i < sizeof rnd; i++)
+		snprintf(out + 2 * i, 3, "%02x", rnd[i]);
+}
+
+/* One part's head, as nginx writes it: CRLF, the boundary line, Content-Type and
+ * Content-Range, an empty line. Returns its length (out NULL: only measured). */
+static size_t part_head(struct hs__buf *out, const char *boundary, const char *type,
+                        const struct hs__range *rg, uint64_t size)
+{
+	static const char fmt[] = "\r\n--%s\r\nContent-Type: %s\r\nContent-Range: bytes %llu-%llu/%llu\r\n\r\n";
+	unsigned long long a = rg->first, b = rg->last, n = size;
+	if (!out)
+		return (size_t)snprintf(NULL, 0, fmt, boundary, type, a, b, n);
+	size_t before = out->len;
+	return hs__buf_printf(out, fmt, boundary, type, a, b, n) < 0 ? 0 : out->len - before;
+}
+
+/* 206 multipart/byteranges: part heads from memory, each range by sendfile from the
+ * file (no copy), the closing boundary. Content-Length is computed first, exactly. */
+static int send_multipart(struct hs_conn *c, struct variant *v, const char *type,
+                          const struct hs__range *rg, size_t n)
+{
+	char boundary[33], ctype[80], tail[48];
+	make_boundary(boundary, c);
+	snprintf(ctype, sizeof ctype, "multipart/byteranges; boundary=%s", boundary);
+	int tail_len = snprintf(tail, sizeof tail, "\r\n--%s--\r\n", boundary);
+	long long total = tail_len;
+	for (size_t k = 0; k < n; k++)
+		total += (long long)part_head(NULL, boundary, type, &rg[k], (uint64_t)v->st.st_size) +
+		         (long long)(rg[k].last - rg[k].first + 1);
+	file_head(c, 206, ctype, total, v, NULL);
+	struct hs__buf *heads = &c->w->scratch;
+	heads->len = 0;
+	for (size_t k = 0; k < n; k++) {
+		size_t at = heads->len, hn = part_head(heads, boundary, type, &rg[k], (uint64_t)v->st.st_size);
+		if (hn == 0 || hs_write(c, heads->data + at, hn) < 0) {
+			if (k == 0)
+				close(v->fd); /* not handed over yet */
+			return -ENOMEM;
+		}
+		int rc = hs_send_file(c, v->fd, (long long)rg[k].first,
+		                      (long long)(rg[k].last - rg[k].first + 1));
+		if (rc < 0)
+			return rc; /* the fd is the connection's or closed: never touch it again */
+	}
+	return hs_write(c, tail, (size_t)tail_len) < 0 ? -ENOMEM : 0;
+}
+
+/* The Range of a GET, judged against v (If-Range included); HEAD ignores Range as RFC
+ * 9110 14.2 requires of every method but GET. */
+static enum hs__range_status requested_ranges(const struct hs_request *r, const struct variant *v,
+                                              struct hs__range *out, size_t *n)
+{
+	const char *range = NULL;
+	*n = 0;
+	if (strcmp(r->command, "GET") != 0)
+		return HS__RANGE_IGNORE;
+	for (size_t i = 0; i < r->nheaders; i++) {
+		if (strcasecmp(r->headers[i].name, "Range") != 0)
+			continue;
+		if (range)
+			return HS__RANGE_IGNORE; /* two Range fields: not a valid ranges-specifier */
+		range = r->headers[i].value;
+	}
+	const char *if_range = hs_header(r, "If-Range");
+	if (!range || (if_range && !hs__if_range_holds(if_range, strlen(if_range), &v->val,
+	                                               (int64_t)time(NULL))))
+		return HS__RANGE_IGNORE;
+	return hs__range_parse(range, strlen(range), (uint64_t)v->st.st_size, out, n);
+}
+
+/* A regular file (fd, consumed): preconditions, then 304, 412, 416, 206 or 200. */
 static int send_file(struct hs_static *self, struct hs_conn *c, const struct hs_request *r,
                      int fd, const struct stat *st, const char *path)
 {
@@ -261,25 +504,33 @@ static int send_file(struct hs_static *self, struct hs_conn *c, const struct hs_
 		close(fd); /* a FIFO or a device: never wait on it */
 		return hs_send_error(c, 404, "File not found", NULL);
 	}
-	if (not_modified(r, st)) {
-		close(fd);
-		hs_send_response(c, 304, NULL);
-		return hs_end_headers(c);
+	struct variant v = {.fd = fd, .st = *st};
+	if (self->precompressed)
+		pick_encoding(self, r, path, &v);
+	set_validators(&v);
+	enum hs__precondition pc = hs__preconditions(r->headers, r->nheaders, &v.val);
+	if (pc == HS__PRECOND_FAILED) {
+		close(v.fd);
+		return hs_send_error(c, 412, NULL, NULL);
 	}
-	char len_text[24], date[30];
-	snprintf(len_text, sizeof len_text, "%lld", (long long)st->st_size);
-	hs_send_response(c, 200, NULL);
-	hs_send_header(c, "Content-type", hs_static_guess_type(self, path));
-	hs_send_header(c, "Content-Length", len_text);
-	hs_send_header(c, "Last-Modified", hs_date_time_string(date, st->st_mtim.tv_sec));
-	hs_end_headers(c);
-	if (strcmp(r->command, "GET") != 0) {
-		close(fd);
-		return 0;
+	if (pc == HS__PRECOND_NOT_MODIFIED)
+		return send_not_modified(c, &v);
+	const char *type = hs_static_guess_type(self, path); /* the original's, also when encoded */
+	struct hs__range ranges[HS__MAX_RANGES];
+	size_t n;
+	switch (requested_ranges(r, &v, ranges, &n)) {
+	case HS__RANGE_UNSATISFIABLE: {
+		char cr[40];
+		snprintf(cr, sizeof cr, "bytes */%lld", (long long)v.st.st_size);
+		close(v.fd);
+		return hs__send_error_header(c, 416, NULL, NULL, "Content-Range", cr);
 	}
-	if (st->st_size <= INLINE_FILE_MAX)
-		return send_inline(c, fd, (size_t)st->st_size);
-	return hs_send_file(c, fd, 0, st->st_size);
+	case HS__RANGE_PARTIAL:
+		return n == 1 ? send_one_range(c, &v, type, &ranges[0])
+		              : send_multipart(c, &v, type, ranges, n);
+	default:
+		return send_whole(c, r, &v, type);
+	}
 }
 
 static int redirect_to_slash(struct hs_conn *c, const struct hs_request *r)

@@ -58,6 +58,13 @@ KNOWN_DIFFERENCES = {
         "A symlink resolving outside the root is 404 for us (--symlinks inside); Python "
         "follows it. The reference's answer is replaced by the 404 response Python's "
         "send_error writes, with our message."),
+    "FILE_VALIDATORS": (
+        "4",
+        "A file's 200 (GET or HEAD) carries ETag (strong, \"INODE-SIZE-SECONDS.NANOSECONDS\") and "
+        "Accept-Ranges: bytes right after Python's Last-Modified, and a 304 carries "
+        "Last-Modified and ETag (RFC 9110 15.4.5); Python sends none of them. The lines are "
+        "added to the reference where they are due, with our ETag once its size and seconds "
+        "are checked against the response and the file's mtime."),
     "BANNER_HOST_WITHOUT_BIND": (
         "1.1",
         "With no -b we listen on :: dual stack and the banner says ::, where Python shows "
@@ -68,7 +75,7 @@ KNOWN_DIFFERENCES = {
 # Applied to every exchange; each is a no-op where its condition does not hold. The others
 # are named by the exchanges that expect them.
 ALWAYS = ("SERVER_HEADER", "REASON_PHRASES_3_13", "LISTING_TITLE_WITHOUT_QUERY",
-          "BUILTIN_MIME_TABLE")
+          "BUILTIN_MIME_TABLE", "FILE_VALIDATORS")
 
 # Not a difference of httpserve but of how the reference must be asked: Python before 3.13.9
 # (gh-70765) reads header lines after an HTTP/0.9 request line, so the python3 side (in
@@ -235,6 +242,49 @@ def builtin_mime_table(ctx, ref, ours):
     return out, ours
 
 
+ETAG_RE = re.compile(r'"(?P<ino>[0-9a-f]+)-(?P<size>[0-9a-f]+)-(?P<sec>[0-9a-f]+)\.\d{9}"')
+
+
+def file_validators(ctx, ref, ours):
+    """FILE_VALIDATORS: the reference's file 200s and 304s get the lines ours must add."""
+    out = []
+    for i, resp in enumerate(ref):
+        mine = ours[i] if i < len(ours) else None
+        if resp.bare or mine is None or mine.bare or mine.code != resp.code:
+            out.append(resp)
+        elif resp.code == 200 and resp.header("Last-Modified") is not None:
+            etag = checked_etag(mine, resp.header("Content-Length"), resp.header("Last-Modified"))
+            out.append(with_lines_after(resp, "Last-Modified",
+                                        [f"ETag: {etag}", "Accept-Ranges: bytes"]))
+        elif resp.code == 304:
+            etag = checked_etag(mine, None, LAST_MODIFIED)
+            out.append(harness.Response(resp.status_line, resp.head_lines + [
+                f"Last-Modified: {LAST_MODIFIED}", f"ETag: {etag}"], resp.body))
+        else:
+            out.append(resp)
+    return out, ours
+
+
+def checked_etag(resp, length, last_modified):
+    """Our ETag in resp, after checking its form, its size (length: Content-Length, or None)
+    and its seconds (last_modified, as the file's Last-Modified)."""
+    etag = resp.header("ETag")
+    m = ETAG_RE.fullmatch(etag or "")
+    if not m:
+        raise AssertionError(f"ETag {etag!r} is not \"INODE-SIZE-SECONDS.NANOSECONDS\"")
+    seconds = int(email.utils.parsedate_to_datetime(last_modified).timestamp())
+    if int(m["sec"], 16) != seconds or (length is not None and int(m["size"], 16) != int(length)):
+        raise AssertionError(f"ETag {etag} does not match size {length} and {last_modified}")
+    return etag
+
+
+def with_lines_after(resp, name, lines):
+    """A copy of resp with lines inserted after its header line name."""
+    at = [line.partition(":")[0].lower() for line in resp.head_lines].index(name.lower()) + 1
+    return harness.Response(resp.status_line, resp.head_lines[:at] + lines + resp.head_lines[at:],
+                            resp.body)
+
+
 TRANSFORMS = {
     "SERVER_HEADER": server_header,
     "EARLY_ERROR_HEAD": early_error_head,
@@ -243,6 +293,7 @@ TRANSFORMS = {
     "BUILTIN_MIME_TABLE": builtin_mime_table,
     "STRICT_FRAMING": strict_framing,
     "SYMLINK_INSIDE": symlink_inside,
+    "FILE_VALIDATORS": file_validators,
     "BANNER_HOST_WITHOUT_BIND": None,
 }
 assert TRANSFORMS.keys() == KNOWN_DIFFERENCES.keys()

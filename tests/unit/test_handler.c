@@ -148,6 +148,30 @@ static int64_t now_ms(void)
 	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
+/* Replaces each ETag value of the form the static handler makes ("INODE-SIZE-SEC.NSEC",
+ * SPEC 4; the inode differs per run) with ETAG, and any other value with BAD-ETAG. */
+static void normalize_etags(struct hs__buf *b)
+{
+	static const char key[] = "\r\nETag: \"";
+	struct hs__buf out = {0};
+	size_t i = 0, kl = sizeof key - 1;
+	while (i < b->len) {
+		const char *p = memmem(b->data + i, b->len - i, key, kl);
+		size_t at = p ? (size_t)(p - b->data) : b->len;
+		hs__buf_append(&out, b->data + i, at - i);
+		if (!p)
+			break;
+		size_t v = at + kl, e = v;
+		while (e < b->len && strchr("0123456789abcdef-.", b->data[e]) && b->data[e])
+			e++;
+		bool ok = e + 3 <= b->len && memcmp(b->data + e, "\"\r\n", 3) == 0 && e - v >= 15;
+		hs__buf_puts(&out, ok ? "\r\nETag: ETAG" : "\r\nETag: BAD-ETAG");
+		i = ok ? e + 1 : v;
+	}
+	hs__buf_free(b);
+	*b = out;
+}
+
 /* Serves the request bytes on a fresh detached server and collects the outcome. The
  * connection must close by itself, at once: the client has finished sending. */
 static void run(const char *name, const struct hs_handler *h, const struct hs_options *o,
@@ -189,6 +213,7 @@ static void run(const char *name, const struct hs_handler *h, const struct hs_op
 	normalize_dates(&r->resp, "\r\nDate: ", "\r\n", 29, "%a, %d %b %Y %H:%M:%S GMT", true,
 	                t0, t1, "DATE");
 	normalize_dates(&r->log, " - - [", "] ", 20, "%d/%b/%Y %H:%M:%S", false, t0, t1, "D");
+	normalize_etags(&r->resp);
 }
 
 static void result_free(struct result *r)
@@ -903,12 +928,14 @@ static void remove_tree(void)
 	rmdir(g_root);
 }
 
+/* SPEC 4 adds ETag and Accept-Ranges after Python's headers */
 #define FILE_HEAD(type, len) \
-	"HTTP/1.0 200 OK\r\n" SERVER DATE "Content-type: " type "\r\nContent-Length: " len "\r\n" LAST_MODIFIED "\r\n"
+	"HTTP/1.0 200 OK\r\n" SERVER DATE "Content-type: " type "\r\nContent-Length: " len "\r\n" \
+	LAST_MODIFIED "ETag: ETAG\r\nAccept-Ranges: bytes\r\n\r\n"
 #define A_TXT FILE_HEAD("text/plain", "6")
 #define LISTING_HEAD(len) \
 	"HTTP/1.0 200 OK\r\n" SERVER DATE "Content-type: text/html; charset=utf-8\r\nContent-Length: " len "\r\n\r\n"
-#define NOT_MODIFIED "HTTP/1.0 304 Not Modified\r\n" SERVER DATE "\r\n"
+#define NOT_MODIFIED "HTTP/1.0 304 Not Modified\r\n" SERVER DATE LAST_MODIFIED "ETag: ETAG\r\n\r\n"
 
 /* SPEC 1.6's example, byte for byte. */
 #define ROOT_LISTING \
