@@ -72,6 +72,13 @@ struct hs_handler {
 	 * Python's line "ADDR - - [date] MESSAGE" to the server's log. */
 	void (*log_message)(const struct hs_handler *self, struct hs_conn *c,
 	                    const char *message);
+	/* false: a request body is received whole (up to max_body) before the slot runs,
+	 * and hs_read_body never waits. true (Python's rbufsize = 0, as the CGI handler
+	 * sets it): the slot runs as soon as the head is read and reads the body as it
+	 * arrives; hs_read_body then returns -EAGAIN when nothing has arrived yet (see
+	 * hs_defer), and content_length is -1 for a chunked body. A body the slot leaves
+	 * unread closes the connection after the response. */
+	bool stream_body;
 };
 
 struct hs_options {
@@ -112,8 +119,11 @@ void hs_server_close(struct hs_server *s);
 
 /* The value of the first header named name (case-insensitive), or NULL. */
 const char *hs_header(const struct hs_request *r, const char *name);
-/* rfile.read: copies up to len bytes of the request body (already received and
- * de-chunked); returns the count, 0 at the end. */
+/* rfile.read: copies up to len bytes of the request body (de-chunked); returns the
+ * count, 0 at the end. With stream_body it reads what has arrived and may also return
+ * -EAGAIN (nothing yet: in a deferred response on_body follows), -EBADMSG (malformed
+ * chunked coding), -EFBIG (more than max_body) or -ECONNRESET (the client left; the
+ * connection closes). */
 long hs_read_body(struct hs_conn *c, void *buf, size_t len);
 
 /* ------------------------------------------------------ the response side */
@@ -171,6 +181,74 @@ struct hs_server *hs_conn_server(const struct hs_conn *c);
  * Returns false (and "???" for both) for a code it does not know. */
 bool hs_responses(int code, const char **shortmsg, const char **longmsg);
 
+/* ------------------------------------------------------ deferred responses */
+
+/* A slot that cannot answer at once (it waits on a process, a pipe, a timer) calls
+ * hs_defer and returns; the response is then completed from callbacks on the same
+ * worker, with the same hs_send_* and hs_write calls, and ended with hs_finish. Nothing
+ * here blocks: the producer queues with hs_write, sends with hs_flush, and when
+ * hs_pending grows past a bound of its choice it stops until on_drain (back-pressure).
+ * The connection keeps its send and body deadlines meanwhile; the handler owns any
+ * other deadline (a watch's timeout). Every callback runs on the connection's worker. */
+struct hs_defer_ops {
+	/* hs_read_body returned -EAGAIN, and more of the body (or its end, or an error)
+	 * can now be read. NULL: not needed. */
+	void (*on_body)(struct hs_conn *c, void *arg);
+	/* hs_flush left bytes unsent, and now everything queued has been sent. */
+	void (*on_drain)(struct hs_conn *c, void *arg);
+	/* The connection closes before hs_finish: the client left or failed, a send or
+	 * body deadline passed, or the server stopped. Release everything that refers to
+	 * c; only hs_log_* may be called on c here, and c is gone when this returns. Never
+	 * called from inside an hs_* call the handler makes. */
+	void (*on_abort)(struct hs_conn *c, void *arg);
+};
+
+/* In a slot: the response continues after the slot returns. The request view is
+ * copied, so hs_conn_request(c) stays valid until hs_finish. ops must outlive the
+ * response. Returns 0, or -EBUSY (already deferred), -ENOMEM. */
+int hs_defer(struct hs_conn *c, const struct hs_defer_ops *ops, void *arg);
+/* wfile.flush() of a deferred response: sends what is queued as far as the socket
+ * takes it now; the rest follows as the client accepts it, and on_drain reports when
+ * all of it is out. Returns 0, or a negative errno when the connection has failed:
+ * stop producing; on_abort follows from the event loop. Outside a deferred response
+ * it does nothing (a slot's response is sent when the slot returns). */
+int hs_flush(struct hs_conn *c);
+/* Bytes queued and not yet sent. */
+size_t hs_pending(const struct hs_conn *c);
+/* The deferred response is complete: what is queued is sent, then the connection goes
+ * on (the next request, or closing). Neither callback runs after this, and c must not
+ * be used by the caller again. A response that queued nothing closes the connection. */
+void hs_finish(struct hs_conn *c);
+
+/* ------------------------------------------------------------------ watches */
+
+/* What a watch reports (a bit set). */
+enum {
+	HS_WATCH_READ = 1,     /* fd readable, or at end of file */
+	HS_WATCH_WRITE = 2,    /* fd writable */
+	HS_WATCH_HUP = 4,      /* hang-up or error on fd (reported whether asked or not) */
+	HS_WATCH_TIMEOUT = 8,  /* the deadline of hs_watch_timeout passed */
+	HS_WATCH_CLOSING = 16, /* the worker stops: release fd now; the watch is freed when
+	                          fn returns */
+};
+
+struct hs_watch;
+typedef void hs_watch_fn(struct hs_watch *w, unsigned events, void *arg);
+
+/* Watches fd (or nothing when fd < 0: a timer alone) on the event loop of the worker
+ * serving c, for events (HS_WATCH_READ | HS_WATCH_WRITE). Edge-triggered: fn runs when
+ * fd becomes ready, and must then read or write until EAGAIN. The watch belongs to the
+ * worker, not to c: it may outlive the connection (to reap a process, say) and lives
+ * until hs_watch_free, or until the worker stops. fd stays the caller's, to close after
+ * hs_watch_free. Returns 0 and *out, or a negative errno. */
+int hs_watch_new(struct hs_conn *c, int fd, unsigned events, hs_watch_fn *fn, void *arg,
+                 struct hs_watch **out);
+/* Reports HS_WATCH_TIMEOUT once, ms milliseconds from now, replacing any earlier
+ * deadline; ms < 0 cancels. Returns 0 or -ENOMEM. */
+int hs_watch_timeout(struct hs_watch *w, long ms);
+/* Stops watching and frees w; safe inside fn, ignored during HS_WATCH_CLOSING. */
+void hs_watch_free(struct hs_watch *w);
+
 /* ----------------------------------------------- SimpleHTTPRequestHandler */
 
 struct hs_static;
@@ -210,6 +288,57 @@ int hs_static_translate_path(const struct hs_static *st, const char *path, char 
                              size_t out_size);
 /* guess_type for a file name. The string lives as long as st. */
 const char *hs_static_guess_type(const struct hs_static *st, const char *path);
+
+/* ------------------------------------------------- CGIHTTPRequestHandler */
+
+/* Runs scripts as Python's CGIHTTPRequestHandler does (SPEC 1.8), and serves every
+ * other path as hs_static. GET, HEAD and POST run a script; POST elsewhere is 501.
+ * The script gets Python's environment (the server's own, taken at hs_cgi_init, minus
+ * HTTP_PROXY, plus the CGI variables), the request body on stdin as it arrives, and
+ * runs as nobody when the server runs as root. Unlike Python (SPEC 2), its header
+ * block is read first: Status: sets the status, Location: alone redirects (302), a
+ * block without Content-Type or that is malformed gives 502, and the body is framed
+ * by the script's Content-Length, chunked for HTTP/1.1, or by closing. stderr lines
+ * go to the log, a non-zero exit is logged, and a script past the timeout is killed.
+ * Nothing blocks the worker: pipes and the process are watched by its event loop. */
+struct hs_cgi {
+	struct hs_static base;
+	/* cgi_directories: URL paths whose files are scripts. NULL: {"/cgi-bin", "/htbin",
+	 * NULL}. */
+	const char *const *cgi_directories;
+	/* A script still running after this many milliseconds is killed with its process
+	 * group and logged; one that has sent no header yet gets 504. 0: 60000. */
+	int timeout_ms;
+	/* SERVER_NAME. NULL: the server's numeric address; hs_cgi_server_bind sets
+	 * Python's (socket.getfqdn of the bound address). */
+	const char *server_name;
+	/* is_cgi: whether path (the request target) names a script. Returns 1 and writes
+	 * Python's cgi_info, "dir/rest" (the collapsed path, UTF-8), to info with the
+	 * length of dir in *dir_len; 0 when it does not; a negative errno when the path is
+	 * invalid (404). info_size is at least 3 * strlen(path) + 16. NULL: hs_cgi_is_cgi. */
+	int (*is_cgi)(const struct hs_cgi *self, const char *path, char *info, size_t info_size,
+	              size_t *dir_len);
+	/* is_executable: NULL is access(path, X_OK), as Python. */
+	bool (*is_executable)(const struct hs_cgi *self, const char *path);
+	/* private, owned by hs_cgi_init / hs_cgi_fini */
+	hs_method_fn *static_GET, *static_HEAD;
+	char **environ_copy;
+	bool drop_privileges;
+	unsigned long nobody_uid, nobody_gid;
+	char server_name_buf[256];
+};
+
+/* CGIHTTPRequestHandler(directory=...): hs_static_init, then the CGI slots. Returns 0,
+ * or a negative errno. */
+int hs_cgi_init(struct hs_cgi *cg, const char *directory);
+void hs_cgi_fini(struct hs_cgi *cg);
+/* HTTPServer.server_bind's server_name: socket.getfqdn() of the address s is bound to,
+ * for SERVER_NAME. May wait on name resolution: call it before serving. Returns 0. */
+int hs_cgi_server_bind(struct hs_cgi *cg, const struct hs_server *s);
+/* The default is_cgi: _url_collapse_path, then the first directory prefix that is one
+ * of cgi_directories. -EINVAL where Python raises IndexError ("/.." above the root). */
+int hs_cgi_is_cgi(const struct hs_cgi *cg, const char *path, char *info, size_t info_size,
+                  size_t *dir_len);
 
 #ifdef __cplusplus
 }

@@ -9,6 +9,11 @@
  * deadline: the whole head from its first byte, each body read, each send, the idle
  * time between requests, and the lingering close. Closed connections keep their
  * buffers on a spare list, so a busy worker stops allocating after warm-up.
+ *
+ * Two additions serve handlers that produce their response over time (CGI): a body
+ * can be streamed to the slot instead of read whole (hs_read_body reads the socket),
+ * and a slot can defer its response (HS__DEFERRED: the handler queues bytes from its
+ * own callbacks, the connection sends them with back-pressure, and hs_finish ends it).
  */
 #include <errno.h>
 #include <netinet/in.h>
@@ -98,11 +103,36 @@ static void reset_request(struct hs_conn *c)
 	c->chunk = (struct hs__chunked){0};
 	c->body.len = c->body_off = 0;
 	c->req = NULL;
+	c->streaming = c->body_wanted = false;
+	c->stream_error = 0;
+	c->body_seen = 0;
+	c->dops = NULL;
+	c->darg = NULL;
+	c->deferred = c->finished = c->failed = c->drain_wanted = false;
+	c->events = 0;
+	c->send_deadline_ms = c->body_deadline_ms = 0;
+}
+
+static void free_conn(struct hs_conn *c)
+{
+	hs__buf_free(&c->in);
+	hs__buf_free(&c->out);
+	hs__buf_free(&c->body);
+	hs__buf_free(&c->segs);
+	hs__buf_free(&c->own_words);
+	free(c->own_headers);
+	free(c);
 }
 
 void hs__conn_close(struct hs_conn *c)
 {
 	struct hs__worker *w = c->w;
+	if (c->deferred && !c->finished) {
+		c->finished = true; /* once */
+		if (c->dops->on_abort)
+			c->dops->on_abort(c, c->darg);
+	}
+	c->in_run = false;
 	hs__timer_cancel(&w->loop, &c->timer);
 	hs__loop_del(&w->loop, &c->io);
 	close(c->io.fd);
@@ -122,11 +152,7 @@ void hs__conn_close(struct hs_conn *c)
 	c->file_left = 0;
 	c->segs.len = c->seg_next = 0;
 	if (w->nspare >= MAX_SPARE) {
-		hs__buf_free(&c->in);
-		hs__buf_free(&c->out);
-		hs__buf_free(&c->body);
-		hs__buf_free(&c->segs);
-		free(c);
+		free_conn(c);
 		return;
 	}
 	c->next = w->spare;
@@ -139,11 +165,7 @@ void hs__conn_free_spare(struct hs__worker *w)
 	while (w->spare) {
 		struct hs_conn *c = w->spare;
 		w->spare = c->next;
-		hs__buf_free(&c->in);
-		hs__buf_free(&c->out);
-		hs__buf_free(&c->body);
-		hs__buf_free(&c->segs);
-		free(c);
+		free_conn(c);
 	}
 	w->nspare = 0;
 }
@@ -396,7 +418,9 @@ static enum step finish_response(struct hs_conn *c)
 	size_t consumed = c->head_len <= c->in.len ? c->head_len : c->in.len;
 	memmove(c->in.data, c->in.data + consumed, c->in.len - consumed);
 	c->in.len -= consumed;
-	bool close_now = c->close_connection || c->http09 || c->w->draining;
+	/* a streamed body the handler left unread: the next request cannot be found */
+	bool close_now = c->close_connection || c->http09 || c->w->draining ||
+	                 (c->streaming && !body_complete(c));
 	reset_request(c);
 	if (close_now) {
 		shutdown(c->io.fd, SHUT_WR);
@@ -441,8 +465,11 @@ static enum step linger(struct hs_conn *c)
 
 /* ------------------------------------------------------------ the machine */
 
+static enum step deferred_step(struct hs_conn *c);
+
 static void conn_run(struct hs_conn *c)
 {
+	c->in_run = true;
 	for (;;) {
 		enum step s;
 		switch (c->state) {
@@ -455,12 +482,17 @@ static void conn_run(struct hs_conn *c)
 		case HS__WRITE:
 			s = write_response(c);
 			break;
+		case HS__DEFERRED:
+			s = deferred_step(c);
+			break;
 		default:
 			s = linger(c);
 			break;
 		}
-		if (s == STEP_WAIT)
+		if (s == STEP_WAIT) {
+			c->in_run = false;
 			return;
+		}
 		if (s == STEP_CLOSE) {
 			hs__conn_close(c);
 			return;
@@ -470,11 +502,308 @@ static void conn_run(struct hs_conn *c)
 
 static void on_conn_event(struct hs__io *io, uint32_t events)
 {
-	(void)events;
-	conn_run((struct hs_conn *)((char *)io - offsetof(struct hs_conn, io)));
+	struct hs_conn *c = (struct hs_conn *)((char *)io - offsetof(struct hs_conn, io));
+	c->events |= events;
+	conn_run(c);
 }
+
+static int64_t deferred_deadline(const struct hs_conn *c);
 
 static void on_timeout(struct hs__timer *t)
 {
-	hs__conn_close((struct hs_conn *)((char *)t - offsetof(struct hs_conn, timer)));
+	struct hs_conn *c = (struct hs_conn *)((char *)t - offsetof(struct hs_conn, timer));
+	if (c->state == HS__DEFERRED) {
+		/* one timer serves the send and body deadlines: fire only for a due one */
+		int64_t d = deferred_deadline(c);
+		if (d > c->w->loop.now_ms) {
+			if (d != INT64_MAX)
+				hs__timer_set(&c->w->loop, t, d);
+			return;
+		}
+	}
+	hs__conn_close(c);
+}
+
+/* ------------------------------------------------------------ streamed bodies */
+
+static long stream_fail(struct hs_conn *c, int err)
+{
+	c->stream_error = err;
+	c->close_connection = true;
+	return err;
+}
+
+/* Decoded chunk data waiting in c->body. */
+static long take_decoded(struct hs_conn *c, void *buf, size_t len)
+{
+	size_t n = c->body.len - c->body_off;
+	if (n > len)
+		n = len;
+	memcpy(buf, c->body.data + c->body_off, n);
+	c->body_off += n;
+	if (c->body_off == c->body.len)
+		c->body.len = c->body_off = 0;
+	return (long)n;
+}
+
+static void deferred_arm(struct hs_conn *c);
+static long recv_body(struct hs_conn *c, void *buf, size_t len);
+
+/* Body bytes already in the input buffer after the head. Returns the bytes copied to
+ * buf (Content-Length), or 0 after decoding chunks into c->body, or an error. */
+static long take_buffered(struct hs_conn *c, void *buf, size_t len)
+{
+	char *start = c->in.data + c->head_len;
+	size_t avail = c->in.len - c->head_len, used, data;
+	if (!c->chunked) {
+		used = data = avail;
+		if (data > len)
+			used = data = len;
+		if ((long long)data > c->body_left)
+			used = data = (size_t)c->body_left;
+		memcpy(buf, start, data);
+		c->body_left -= (long long)data;
+	} else {
+		long r = hs__chunked_decode(&c->chunk, start, avail, &data);
+		if (r < 0)
+			return stream_fail(c, -EBADMSG);
+		used = (size_t)r;
+		if (used == 0 && data == 0) /* the decoder wants more bytes */
+			return recv_body(c, buf, len);
+		c->body_seen += (long long)data;
+		if (c->body_seen > c->w->srv->opt.max_body)
+			return stream_fail(c, -EFBIG);
+		if (hs__buf_append(&c->body, start, data) < 0)
+			return stream_fail(c, -ENOMEM);
+		data = 0;
+	}
+	memmove(start, start + used, avail - used);
+	c->in.len -= used;
+	return (long)data;
+}
+
+/* Nothing buffered: read the socket, straight into buf for Content-Length. Returns
+ * bytes, 0 when chunk bytes were added to the input buffer, or an error. */
+static long recv_body(struct hs_conn *c, void *buf, size_t len)
+{
+	long n;
+	if (!c->chunked) {
+		if ((long long)len > c->body_left)
+			len = (size_t)c->body_left;
+		do
+			n = recv(c->io.fd, buf, len, 0);
+		while (n < 0 && errno == EINTR);
+		if (n > 0) {
+			c->body_left -= n;
+			return n;
+		}
+		n = n < 0 ? -errno : 0;
+	} else {
+		n = recv_into(c, &c->in, SIZE_MAX);
+		if (n > 0)
+			return 0;
+	}
+	if (n == -EAGAIN || n == -EWOULDBLOCK) {
+		c->body_wanted = true;
+		c->body_deadline_ms = c->w->loop.now_ms + c->w->srv->opt.body_timeout_ms;
+		if (c->deferred && !c->in_run)
+			deferred_arm(c);
+		return -EAGAIN;
+	}
+	if (c->deferred) /* the client is gone or broken: on_abort from the timer */
+		c->failed = true, deferred_arm(c);
+	return stream_fail(c, n == -ENOMEM ? -ENOMEM : -ECONNRESET);
+}
+
+long hs__stream_read(struct hs_conn *c, void *buf, size_t len)
+{
+	if (c->stream_error)
+		return c->stream_error;
+	for (int guard = 0; len > 0 && guard < 1000; guard++) {
+		if (c->body_off < c->body.len)
+			return take_decoded(c, buf, len);
+		if (body_complete(c))
+			return 0;
+		bool buffered = c->in.len > c->head_len;
+		long n = buffered ? take_buffered(c, buf, len) : recv_body(c, buf, len);
+		if (n != 0) {
+			if (n > 0)
+				c->body_wanted = false;
+			return n;
+		}
+	}
+	return 0;
+}
+
+/* ------------------------------------------------------------ deferred responses */
+
+/* The earliest deadline running for a deferred response (INT64_MAX: none). */
+static int64_t deferred_deadline(const struct hs_conn *c)
+{
+	if (c->failed)
+		return c->w->loop.now_ms;
+	int64_t d = INT64_MAX;
+	if (c->out_off < c->out.len && c->send_deadline_ms)
+		d = c->send_deadline_ms;
+	if (c->body_wanted && c->body_deadline_ms && c->body_deadline_ms < d)
+		d = c->body_deadline_ms;
+	return d;
+}
+
+static void deferred_arm(struct hs_conn *c)
+{
+	int64_t d = deferred_deadline(c);
+	hs__timer_cancel(&c->w->loop, &c->timer);
+	if (d != INT64_MAX)
+		hs__timer_set(&c->w->loop, &c->timer, d);
+}
+
+/* Sends what the socket takes; the send deadline runs from the last progress. Returns
+ * 0 (all sent, or EAGAIN) or a negative errno. */
+static int deferred_send(struct hs_conn *c)
+{
+	size_t before = c->out_off;
+	enum step s = flush_out(c, 0);
+	if (s == STEP_CLOSE)
+		return -EPIPE;
+	if (c->out_off == c->out.len) {
+		c->out.len = c->out_off = 0;
+		c->send_deadline_ms = 0;
+		return 0;
+	}
+	if (c->out_off != before || !c->send_deadline_ms)
+		c->send_deadline_ms = c->w->loop.now_ms + c->w->srv->opt.send_timeout_ms;
+	if (c->out_off >= 65536 && c->out_off * 2 >= c->out.len) {
+		/* keep the buffer from creeping forward while a producer streams */
+		memmove(c->out.data, c->out.data + c->out_off, c->out.len - c->out_off);
+		c->out.len -= c->out_off;
+		c->out_off = 0;
+	}
+	return 0;
+}
+
+/* HS__DEFERRED: send, and tell the handler about body bytes and drained output, until
+ * nothing more can happen now. */
+static enum step deferred_step(struct hs_conn *c)
+{
+	for (;;) {
+		if (c->failed || (c->events & (EPOLLERR | EPOLLHUP)))
+			return STEP_CLOSE;
+		if (c->finished) {
+			c->deferred = false;
+			c->state = HS__WRITE;
+			return STEP_NEXT;
+		}
+		uint32_t ev = c->events;
+		c->events = 0;
+		if (c->body_wanted && (ev & (EPOLLIN | EPOLLRDHUP))) {
+			c->body_wanted = false;
+			if (c->dops->on_body)
+				c->dops->on_body(c, c->darg);
+			continue;
+		}
+		if (c->out_off < c->out.len && deferred_send(c) < 0)
+			return STEP_CLOSE;
+		if (c->out_off == c->out.len && c->drain_wanted) {
+			c->drain_wanted = false;
+			if (c->dops->on_drain)
+				c->dops->on_drain(c, c->darg);
+			continue;
+		}
+		break;
+	}
+	deferred_arm(c);
+	return STEP_WAIT;
+}
+
+/* Copies the request view into the connection: the worker's copy is reused by the
+ * next request it dispatches, and a deferred response lives longer than its slot. */
+static int own_request(struct hs_conn *c)
+{
+	const struct hs_request *r = c->req;
+	struct hs__buf *b = &c->own_words;
+	if (c->own_headers_cap < r->nheaders + 1) {
+		struct hs_header *h = realloc(c->own_headers, (r->nheaders + 1) * sizeof *h);
+		if (!h)
+			return -ENOMEM;
+		c->own_headers = h;
+		c->own_headers_cap = r->nheaders + 1;
+	}
+	const char *src[4] = {r->requestline, r->command, r->path, r->request_version};
+	size_t off[4], need = 0;
+	for (size_t i = 0; i < 4; i++)
+		need += strlen(src[i]) + 1;
+	for (size_t i = 0; i < r->nheaders; i++)
+		need += strlen(r->headers[i].name) + strlen(r->headers[i].value) + 2;
+	b->len = 0;
+	if (hs__buf_reserve(b, need) < 0)
+		return -ENOMEM;
+	for (size_t i = 0; i < 4; i++) {
+		off[i] = b->len;
+		hs__buf_append(b, src[i], strlen(src[i]) + 1);
+	}
+	for (size_t i = 0; i < r->nheaders; i++) {
+		c->own_headers[i].name = b->data + b->len;
+		hs__buf_append(b, r->headers[i].name, strlen(r->headers[i].name) + 1);
+		c->own_headers[i].value = b->data + b->len;
+		hs__buf_append(b, r->headers[i].value, strlen(r->headers[i].value) + 1);
+	}
+	c->own_headers[r->nheaders] = (struct hs_header){NULL, NULL};
+	c->own_req = *r;
+	c->own_req.requestline = b->data + off[0];
+	c->own_req.command = b->data + off[1];
+	c->own_req.path = b->data + off[2];
+	c->own_req.request_version = b->data + off[3];
+	c->own_req.headers = c->own_headers;
+	c->req = &c->own_req;
+	return 0;
+}
+
+int hs_defer(struct hs_conn *c, const struct hs_defer_ops *ops, void *arg)
+{
+	if (c->deferred || !c->req)
+		return -EBUSY;
+	int rc = own_request(c);
+	if (rc < 0)
+		return rc;
+	c->dops = ops;
+	c->darg = arg;
+	c->deferred = true;
+	c->finished = c->failed = c->drain_wanted = false;
+	return 0;
+}
+
+int hs_flush(struct hs_conn *c)
+{
+	if (!c->deferred || c->finished)
+		return 0;
+	if (c->failed)
+		return -EPIPE;
+	if (deferred_send(c) < 0) {
+		c->failed = true; /* closed (and on_abort) by the timer, not from here */
+		c->close_connection = true;
+		deferred_arm(c);
+		return -EPIPE;
+	}
+	if (c->out_off < c->out.len)
+		c->drain_wanted = true;
+	if (!c->in_run)
+		deferred_arm(c);
+	return 0;
+}
+
+size_t hs_pending(const struct hs_conn *c)
+{
+	return c->out.len - c->out_off;
+}
+
+void hs_finish(struct hs_conn *c)
+{
+	if (!c->deferred || c->finished)
+		return;
+	c->finished = true;
+	if (!c->responded)
+		c->close_connection = true;
+	if (!c->in_run && c->state == HS__DEFERRED)
+		conn_run(c);
 }

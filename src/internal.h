@@ -200,6 +200,8 @@ long hs__chunked_decode(struct hs__chunked *st, char *buf, size_t len, size_t *o
 
 /* ----------------------------------------------------- event loop (loop.c) */
 
+struct epoll_event;
+
 /* Something the loop watches: the epoll data pointer of every registered fd. */
 struct hs__io {
 	int fd;
@@ -221,6 +223,10 @@ struct hs__loop {
 	size_t nheap, heap_cap;
 	int64_t now_ms;  /* CLOCK_MONOTONIC, read once per iteration */
 	time_t wall_sec; /* CLOCK_REALTIME seconds, read once per iteration */
+	/* the events being dispatched: hs__loop_del forgets an io's pending entry, so a
+	 * callback may free another io (a CGI pipe, a connection) safely */
+	struct epoll_event *batch;
+	int batch_n;
 };
 
 int hs__loop_init(struct hs__loop *l);
@@ -251,6 +257,7 @@ enum hs__conn_state {
 	HS__READ_HEAD, /* waiting for or parsing a request head */
 	HS__READ_BODY, /* receiving the request body before the handler runs */
 	HS__WRITE,     /* sending a queued response */
+	HS__DEFERRED,  /* the slot returned after hs_defer: the handler completes it later */
 	HS__LINGER,    /* closing: response sent, discarding what the client still sends */
 };
 
@@ -297,6 +304,28 @@ struct hs_conn {
 	bool force_http10;  /* errors before the version is known: SPEC section 3 */
 	bool responded;     /* the handler queued something */
 
+	/* a body streamed to the slot (handler->stream_body): hs_read_body reads the socket;
+	 * `body` then holds only decoded chunk data not yet taken */
+	bool streaming;
+	bool body_wanted;    /* hs_read_body said -EAGAIN: on_body when more arrives */
+	int stream_error;    /* sticky: the body stream failed (negative errno) */
+	long long body_seen; /* decoded bytes of a streamed chunked body (max_body) */
+
+	/* a deferred response (hs_defer) */
+	const struct hs_defer_ops *dops;
+	void *darg;
+	bool deferred;       /* hs_defer was called for this request */
+	bool finished;       /* hs_finish was called (or on_abort delivered) */
+	bool failed;         /* the socket failed: close (and on_abort) from the timer */
+	bool drain_wanted;   /* hs_flush left bytes: on_drain once all are sent */
+	bool in_run;         /* conn_run is on the stack: it picks up hs_finish */
+	uint32_t events;     /* what the wakeups since the last step reported */
+	int64_t send_deadline_ms, body_deadline_ms; /* 0: none running */
+	struct hs__buf own_words;      /* the request view, copied by hs_defer */
+	struct hs_header *own_headers;
+	size_t own_headers_cap;
+	struct hs_request own_req;
+
 	char addr[64];
 	int port;
 };
@@ -313,6 +342,7 @@ struct hs__worker {
 	bool started;
 
 	struct hs_conn *conns; /* open connections */
+	struct hs_watch *watches; /* hs_watch_new's watches, which may outlive connections */
 	size_t nconns;
 	struct hs_conn *spare; /* closed connections kept for reuse, buffers included */
 	size_t nspare;
@@ -362,6 +392,24 @@ void hs__conn_accept(struct hs__worker *w, int fd, const void *sa);
 void hs__conn_close(struct hs_conn *c);
 void hs__conn_drain(struct hs_conn *c);
 void hs__conn_free_spare(struct hs__worker *w);
+/* hs_read_body of a streamed body: bytes, 0 at the end, -EAGAIN (on_body follows for a
+ * deferred response), -EBADMSG (malformed chunks), -EFBIG (over max_body),
+ * -ECONNRESET (the client left before the end). */
+long hs__stream_read(struct hs_conn *c, void *buf, size_t len);
+
+/* watch.c: a watch is an fd and/or a deadline on a worker's loop (hs_watch_new). */
+struct hs_watch {
+	struct hs__io io;
+	struct hs__timer timer;
+	struct hs__worker *w;
+	hs_watch_fn *fn;
+	void *arg;
+	struct hs_watch *prev, *next; /* the worker's list */
+	bool registered;              /* io.fd is in the epoll set */
+	bool closing;                 /* inside its HS_WATCH_CLOSING callback */
+};
+/* The worker is stopping: every watch gets HS_WATCH_CLOSING once and is freed. */
+void hs__watch_close_all(struct hs__worker *w);
 
 /* request.c: from a complete head to the handler. Each leaves the connection in the
  * state that comes next (READ_BODY, or WRITE with a response queued). */

@@ -50,6 +50,10 @@ void hs__loop_del(struct hs__loop *l, struct hs__io *io)
 {
 	/* Failure means the fd is already gone from the set; nothing to undo. */
 	(void)epoll_ctl(l->epfd, EPOLL_CTL_DEL, io->fd, NULL);
+	/* An event of io still waiting in this batch must not reach it: io may be freed. */
+	for (int i = 0; i < l->batch_n; i++)
+		if (l->batch[i].data.ptr == io)
+			l->batch[i].data.ptr = NULL;
 }
 
 /* ------------------------------------------------------------ the heap */
@@ -168,10 +172,15 @@ int hs__loop_once(struct hs__loop *l, int max_wait_ms)
 	if (n < 0 && errno != EINTR)
 		return -errno;
 	hs__loop_update_time(l);
+	l->batch = ev;
+	l->batch_n = n;
 	for (int i = 0; i < n; i++) {
 		struct hs__io *io = ev[i].data.ptr;
-		io->on_event(io, ev[i].events);
+		if (io)
+			io->on_event(io, ev[i].events);
 	}
+	l->batch = NULL;
+	l->batch_n = 0;
 	fire_expired(l);
 	return n < 0 ? 0 : n;
 }

@@ -10,6 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <sys/epoll.h>
 
 #include "internal.h"
 
@@ -299,8 +300,15 @@ int hs__request_prepare(struct hs_conn *c, size_t nh)
 		c->close_connection = true;
 		return -ECANCELED;
 	}
-	if (c->body_left > 0 || c->chunked)
-		c->state = HS__READ_BODY;
+	if (c->body_left > 0 || c->chunked) {
+		if (c->w->srv->handler->stream_body) {
+			c->streaming = true; /* the slot reads it as it arrives */
+			if (c->chunked)
+				c->w->req.content_length = -1;
+		} else {
+			c->state = HS__READ_BODY;
+		}
+	}
 	return 0;
 }
 
@@ -352,6 +360,16 @@ void hs__request_dispatch(struct hs_conn *c)
 		hs_send_error(c, 501, rc ? NULL : m->data, NULL);
 		return;
 	}
-	if (slot(h, c, c->req) < 0 || !c->responded)
+	c->events &= EPOLLHUP | EPOLLERR; /* a client already gone stays noticed */
+	int rc = slot(h, c, c->req);
+	if (c->deferred && !c->finished) {
+		/* hs_defer: the handler completes the response from its callbacks */
+		if (rc < 0)
+			c->close_connection = true;
+		c->state = HS__DEFERRED;
+		return;
+	}
+	c->deferred = false;
+	if (rc < 0 || !c->responded)
 		c->close_connection = true;
 }

@@ -236,6 +236,8 @@ const char *hs_header(const struct hs_request *r, const char *name)
 
 long hs_read_body(struct hs_conn *c, void *buf, size_t len)
 {
+	if (c->streaming)
+		return hs__stream_read(c, buf, len);
 	size_t left = c->body.len - c->body_off;
 	if (len > left)
 		len = left;

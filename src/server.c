@@ -179,6 +179,7 @@ static void worker_fini(struct hs__worker *w)
 {
 	while (w->conns)
 		hs__conn_close(w->conns);
+	hs__watch_close_all(w);
 	hs__log_flush(w);
 	hs__conn_free_spare(w);
 	hs__buf_free(&w->log);
