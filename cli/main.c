@@ -29,7 +29,7 @@ static const char help_text[] =
 	"\n"
 	"options:\n"
 	"  -h, --help            show this help message and exit\n"
-	"  --cgi                 run as CGI server (not available yet)\n"
+	"  --cgi                 run as CGI server\n"
 	"  -b ADDRESS, --bind ADDRESS\n"
 	"                        bind to this address (default: all interfaces)\n"
 	"  -d DIRECTORY, --directory DIRECTORY\n"
@@ -50,6 +50,9 @@ static const char help_text[] =
 	"  --max-connections N   open connections at most; more get 503 (default: from\n"
 	"                        the open-file limit)\n"
 	"  --max-body BYTES      largest request body accepted (default: 67108864)\n"
+	"  --cgi-timeout SECONDS\n"
+	"                        time a CGI script may run before it is killed\n"
+	"                        (default: 60)\n"
 	"  --symlinks POLICY     inside: serve a symlink only when its target lies in the\n"
 	"                        directory (default); follow: every symlink, as Python;\n"
 	"                        deny: no symlink\n"
@@ -64,6 +67,8 @@ struct cli {
 	const char *protocol;
 	const char *port;
 	enum hs_symlinks symlinks;
+	bool cgi;
+	int cgi_timeout_ms;
 	bool precompressed;
 };
 
@@ -81,7 +86,7 @@ static void usage_error(const char *fmt, const char *a, const char *b)
 enum opt_id {
 	OPT_HELP, OPT_CGI, OPT_BIND, OPT_DIR, OPT_PROTO, OPT_QUIET, OPT_WORKERS,
 	OPT_HEADER_TO, OPT_BODY_TO, OPT_SEND_TO, OPT_IDLE_TO, OPT_MAXCONN, OPT_MAXBODY,
-	OPT_SYMLINKS, OPT_PRECOMPRESSED, OPT_NO_PRECOMPRESSED, OPT_VERSION,
+	OPT_SYMLINKS, OPT_CGI_TIMEOUT, OPT_PRECOMPRESSED, OPT_NO_PRECOMPRESSED, OPT_VERSION,
 };
 
 struct opt_def {
@@ -106,6 +111,7 @@ static const struct opt_def opts[] = {
 	{OPT_MAXCONN, 0, "--max-connections", "N"},
 	{OPT_MAXBODY, 0, "--max-body", "BYTES"},
 	{OPT_SYMLINKS, 0, "--symlinks", "POLICY"},
+	{OPT_CGI_TIMEOUT, 0, "--cgi-timeout", "SECONDS"},
 	{OPT_PRECOMPRESSED, 0, "--serve-precompressed", NULL},
 	{OPT_NO_PRECOMPRESSED, 0, "--no-serve-precompressed", NULL},
 	{OPT_VERSION, 0, "--version", NULL},
@@ -189,9 +195,8 @@ static void apply(struct cli *cli, const struct opt_def *d, const char *v)
 	case OPT_VERSION:
 		printf("httpserve %s\n", HS_VERSION);
 		exit(0);
-	case OPT_CGI:
-		usage_error("argument %s: CGI is not available in this version%s", "--cgi", "");
-		break;
+	case OPT_CGI: cli->cgi = true; break;
+	case OPT_CGI_TIMEOUT: cli->cgi_timeout_ms = parse_seconds(d, v); break;
 	case OPT_BIND: cli->opt.host = v; break;
 	case OPT_DIR: cli->directory = v; break;
 	case OPT_PROTO:
@@ -316,6 +321,20 @@ static void fail(const char *what, const char *detail)
 	exit(1);
 }
 
+/* The CGI handler. Python's directory defaults to os.getcwd(), which scripts see in
+ * PATH_TRANSLATED, so the current directory is spelled out when -d is not given. */
+static int init_cgi(struct hs_cgi *cgi, const struct cli *cli)
+{
+	static char cwd[PATH_MAX];
+	const char *dir = cli->directory;
+	if (!dir)
+		dir = getcwd(cwd, sizeof cwd) ? cwd : ".";
+	int rc = hs_cgi_init(cgi, dir);
+	if (rc == 0)
+		cgi->timeout_ms = cli->cgi_timeout_ms;
+	return rc;
+}
+
 int main(int argc, char **argv)
 {
 	struct cli cli = {0};
@@ -331,13 +350,15 @@ int main(int argc, char **argv)
 		fail(what, strerror(errno));
 
 	raise_file_limit();
-	struct hs_static st;
-	int rc = hs_static_init(&st, dir);
+	/* --cgi: CGIHTTPRequestHandler; else its static part alone, SimpleHTTPRequestHandler */
+	struct hs_cgi cgi;
+	struct hs_static *st = &cgi.base;
+	int rc = cli.cgi ? init_cgi(&cgi, &cli) : hs_static_init(st, dir);
 	if (rc < 0)
 		fail(what, strerror(-rc));
-	st.base.protocol_version = cli.protocol;
-	st.symlinks = cli.symlinks;
-	st.precompressed = cli.precompressed;
+	st->base.protocol_version = cli.protocol;
+	st->symlinks = cli.symlinks;
+	st->precompressed = cli.precompressed;
 	cli.opt.port = cli.port;
 
 	struct sigaction sa = {.sa_handler = on_signal};
@@ -346,7 +367,7 @@ int main(int argc, char **argv)
 	sigaction(SIGTERM, &sa, NULL);
 	signal(SIGPIPE, SIG_IGN);
 
-	rc = hs_server_new(&running, &cli.opt, &st.base);
+	rc = hs_server_new(&running, &cli.opt, &st->base);
 	if (rc < 0) {
 		if (rc == -ENOENT)
 			snprintf(what, sizeof what, "cannot resolve address '%s'", cli.opt.host);
@@ -358,6 +379,8 @@ int main(int argc, char **argv)
 	char host[64];
 	int port;
 	hs_server_address(running, host, sizeof host, &port);
+	if (cli.cgi)
+		hs_cgi_server_bind(&cgi, running); /* SERVER_NAME, as HTTPServer.server_bind */
 	const char *lb = strchr(host, ':') ? "[" : "", *rb = *lb ? "]" : "";
 	printf("Serving HTTP on %s port %d (http://%s%s%s:%d/) ...\n", host, port, lb, host, rb, port);
 	fflush(stdout);
@@ -369,7 +392,10 @@ int main(int argc, char **argv)
 	}
 	hs_server_close(running);
 	running = NULL;
-	hs_static_fini(&st);
+	if (cli.cgi)
+		hs_cgi_fini(&cgi);
+	else
+		hs_static_fini(st);
 	if (rc < 0)
 		fail("cannot serve", strerror(-rc));
 	return 0;
