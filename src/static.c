@@ -290,7 +290,7 @@ static int open_sibling(const struct hs_static *self, const char *rel, const cha
 	return fd;
 }
 
-/* --precompressed: swaps v's file for the sibling Accept-Encoding prefers, if any. */
+/* --serve-precompressed: swaps v's file for the sibling Accept-Encoding prefers, if any. */
 static void pick_encoding(const struct hs_static *self, const struct hs_request *r,
                           const char *rel, struct variant *v)
 {
