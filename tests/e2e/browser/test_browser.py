@@ -116,8 +116,9 @@ class HeadlessChromium(harness.ServerTestCase):
         proc.wait(harness.KILL_TIMEOUT)
 
     def test_seek_media_and_revalidate_with_304(self):
-        doc = self.docroot({"media.html": open(os.path.join(HERE, "media.html"), "rb").read(),
-                            "cached.html": CACHED_PAGE})
+        with open(os.path.join(HERE, "media.html"), "rb") as f:
+            page = f.read()
+        doc = self.docroot({"media.html": page, "cached.html": CACHED_PAGE})
         write_tone(os.path.join(doc.root, "tone.wav"))
         server = self.start(harness.httpserve_target(), "-p", "HTTP/1.1", root=doc.root)
         proc, browser_log = self.start_browser(f"http://127.0.0.1:{server.port}/media.html")
