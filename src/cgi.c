@@ -23,6 +23,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <sys/prctl.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
@@ -749,9 +750,11 @@ static void child_say(const char *what, const char *path, int err)
 /* After fork: only async-signal-safe calls. stdin, stdout and stderr become the pipes
  * (moved above 2 first, in case a pipe end itself is 0, 1 or 2), signals return to
  * their defaults (the workers block or ignore some), the script leads its own process
- * group (so a timeout kills its children too), and a root server drops to nobody. */
+ * group (so a timeout kills its children too), a root server drops to nobody, and the
+ * script is killed if its worker thread dies (a server killed outright leaves none). */
 __attribute__((noreturn)) static void child(const struct hs_cgi *cg, const char *path,
-                                            char **argv, char **envp, const int fds[3])
+                                            char **argv, char **envp, const int fds[3],
+                                            pid_t server)
 {
 	sigset_t none;
 	sigemptyset(&none);
@@ -778,6 +781,9 @@ __attribute__((noreturn)) static void child(const struct hs_cgi *cg, const char 
 			_exit(127);
 		}
 	}
+	/* after the uid change, which clears it; then the server may already be gone */
+	if (prctl(PR_SET_PDEATHSIG, SIGKILL) < 0 || getppid() != server)
+		_exit(127);
 	(void)syscall(SYS_close_range, 3U, ~0U, 0U);
 	execve(path, argv, envp);
 	child_say("cannot execute ", path, errno);
@@ -838,9 +844,10 @@ static int start_job(const struct hs_cgi *cg, struct hs_conn *c, const char *pat
 	j->cg = cg;
 	snprintf(j->name, sizeof j->name, "%s", name);
 	int child_fds[3] = {p[0][0], p[1][1], p[2][1]};
+	pid_t server = getpid();
 	pid_t pid = fork();
 	if (pid == 0)
-		child(cg, path, argv, envp, child_fds);
+		child(cg, path, argv, envp, child_fds, server);
 	for (int i = 0; i < 3; i++)
 		close(child_fds[i]);
 	j->fd_in = p[0][1], j->fd_out = p[1][0], j->fd_err = p[2][0];
