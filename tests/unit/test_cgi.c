@@ -21,6 +21,7 @@
 #include <sys/mman.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -841,6 +842,21 @@ static void test_cgi_timeout(struct hs_cgi *cg)
 	cg->timeout_ms = 0;
 }
 
+/* The client leaves while its script runs: the script is killed at once, and the job
+ * outlives the connection only to reap it (here when the worker stops: CLOSING). */
+static void test_cgi_client_leaves(struct hs_cgi *cg)
+{
+	struct outcome o;
+	static const char *const req[] = {"GET /cgi-bin/sleep.sh HTTP/1.0\r\n\r\n", NULL};
+	struct client tune = {.close_early = true};
+	int64_t t0 = time(NULL);
+	serve("client leaves", &cg->base.base, req, 0, &o, &tune);
+	CHECK(time(NULL) - t0 < 4);
+	int st;
+	CHECK(waitpid(-1, &st, WNOHANG) < 0 && errno == ECHILD); /* reaped: no zombie */
+	outcome_free(&o);
+}
+
 static void test_cgi(void)
 {
 	make_scripts();
@@ -852,6 +868,7 @@ static void test_cgi(void)
 	test_cgi_bodies(&cg);
 	test_cgi_answers(&cg);
 	test_cgi_timeout(&cg);
+	test_cgi_client_leaves(&cg);
 	hs_cgi_fini(&cg);
 	remove_scripts();
 }
