@@ -29,6 +29,7 @@
 
 #define IN_CHUNK 4096
 #define MAX_SPARE 64
+#define SPARE_BUF_MAX (64 * 1024) /* larger buffers are freed, not kept */
 #define LINGER_MS 2000
 #define SENDFILE_MAX (1LL << 30)
 
@@ -102,6 +103,8 @@ static void reset_request(struct hs_conn *c)
 	c->body_left = 0;
 	c->chunk = (struct hs__chunked){0};
 	c->body.len = c->body_off = 0;
+	if (c->body.cap > SPARE_BUF_MAX)
+		hs__buf_free(&c->body); /* a large upload's memory goes back at once */
 	c->req = NULL;
 	c->streaming = c->body_wanted = false;
 	c->stream_error = 0;
@@ -151,6 +154,11 @@ void hs__conn_close(struct hs_conn *c)
 	c->close_connection = false;
 	c->file_left = 0;
 	c->segs.len = c->seg_next = 0;
+	/* a spare keeps only small buffers: a burst of large requests must not pin memory */
+	if (c->in.cap > SPARE_BUF_MAX)
+		hs__buf_free(&c->in);
+	if (c->out.cap > SPARE_BUF_MAX)
+		hs__buf_free(&c->out);
 	if (w->nspare >= MAX_SPARE) {
 		free_conn(c);
 		return;
@@ -429,7 +437,9 @@ static enum step finish_response(struct hs_conn *c)
 		return STEP_NEXT;
 	}
 	c->state = HS__READ_HEAD;
-	hs__timer_set(&c->w->loop, &c->timer, c->w->loop.now_ms + c->w->srv->opt.idle_timeout_ms);
+	/* bytes of the next request already here: its head's deadline runs from now */
+	int64_t ms = c->in.len ? c->w->srv->opt.header_timeout_ms : c->w->srv->opt.idle_timeout_ms;
+	hs__timer_set(&c->w->loop, &c->timer, c->w->loop.now_ms + ms);
 	return STEP_NEXT;
 }
 

@@ -267,6 +267,9 @@ static bool expect_100(struct hs_conn *c, const struct hs_request *r, bool v11)
 	return true;
 }
 
+static hs_method_fn *method_slot(const struct hs_handler *h, const char *m);
+static void refuse_method(struct hs_conn *c);
+
 int hs__request_prepare(struct hs_conn *c, size_t nh)
 {
 	struct hs__reqline rl;
@@ -299,6 +302,12 @@ int hs__request_prepare(struct hs_conn *c, size_t nh)
 		c->state = HS__WRITE;
 		c->close_connection = true;
 		return -ECANCELED;
+	}
+	if (!method_slot(c->w->srv->handler, r->command)) {
+		/* answered before the body arrives, as Python does; the connection then
+		 * closes, so the unread body is never taken for a request */
+		refuse_method(c);
+		return -ENOTSUP;
 	}
 	if (c->body_left > 0 || c->chunked) {
 		if (c->w->srv->handler->stream_body) {
@@ -334,6 +343,17 @@ static hs_method_fn *method_slot(const struct hs_handler *h, const char *m)
 	return h->do_other;
 }
 
+/* 501 "Unsupported method ('PUT')", as Python answers a method with no do_X. */
+static void refuse_method(struct hs_conn *c)
+{
+	struct hs__buf *m = &c->w->scratch2;
+	m->len = 0;
+	int rc = hs__buf_puts(m, "Unsupported method (") ?:
+	         hs__py_repr(m, c->req->command, strlen(c->req->command)) ?:
+	         hs__buf_append(m, ")", 2);
+	refuse(c, 501, rc ? NULL : m->data, NULL);
+}
+
 void hs__request_dispatch(struct hs_conn *c)
 {
 	bool had_body = c->state == HS__READ_BODY;
@@ -352,12 +372,7 @@ void hs__request_dispatch(struct hs_conn *c)
 	const struct hs_handler *h = c->w->srv->handler;
 	hs_method_fn *slot = method_slot(h, c->req->command);
 	if (!slot) {
-		struct hs__buf *m = &c->w->scratch2;
-		m->len = 0;
-		int rc = hs__buf_puts(m, "Unsupported method (") ?:
-		         hs__py_repr(m, c->req->command, strlen(c->req->command)) ?:
-		         hs__buf_append(m, ")", 2);
-		hs_send_error(c, 501, rc ? NULL : m->data, NULL);
+		refuse_method(c);
 		return;
 	}
 	c->events &= EPOLLHUP | EPOLLERR; /* a client already gone stays noticed */
