@@ -37,13 +37,17 @@ void hs__buf_free(struct hs__buf *b);
 
 /* html.escape(s, quote=False): & < > become entities. */
 int hs__html_escape(struct hs__buf *out, const char *s, size_t n);
+/* The same for latin-1 text (an error message), written as UTF-8. */
+int hs__html_escape_latin1(struct hs__buf *out, const char *s, size_t n);
 /* urllib.parse.quote(s): keeps A-Z a-z 0-9 _ . - ~ and /, the rest %XX uppercase. */
 int hs__url_quote(struct hs__buf *out, const char *s, size_t n);
 /* Percent-decodes n bytes of s into out (which may be s itself); malformed escapes are
  * kept literally, as urllib.parse.unquote does. Returns the decoded length. */
 size_t hs__url_unquote(char *out, const char *s, size_t n);
-/* Python's repr() of the latin-1 decoded string s: quotes, \\ \' \t \n \r, \xNN for
- * non-printable code points, printable ones >= 0xA0 as UTF-8. */
+/* Python's repr() of the latin-1 decoded string s, as latin-1: quotes, \\ \' \t \n \r,
+ * \xNN for non-printable code points, printable ones >= 0xA0 kept as their byte. Error
+ * messages are latin-1 text, as Python's status line is; the page and the log turn
+ * them into UTF-8. */
 int hs__py_repr(struct hs__buf *out, const char *s, size_t n);
 /* A log message as BaseHTTPRequestHandler.log_message writes it: bytes 0x00-0x1f and
  * 0x7f-0x9f as \xNN (lowercase), \ as \\, bytes >= 0xa0 as the UTF-8 of the latin-1

@@ -392,10 +392,10 @@ static int render_error_page(struct hs__buf *out, const char *fmt, int code,
 			rc = rc ?: hs__buf_printf(out, "%d", code);
 			fmt += 8;
 		} else if (strncmp(fmt, "%(message)s", 11) == 0) {
-			rc = rc ?: hs__html_escape(out, message, strlen(message));
+			rc = rc ?: hs__html_escape_latin1(out, message, strlen(message));
 			fmt += 11;
 		} else if (strncmp(fmt, "%(explain)s", 11) == 0) {
-			rc = rc ?: hs__html_escape(out, explain, strlen(explain));
+			rc = rc ?: hs__html_escape_latin1(out, explain, strlen(explain));
 			fmt += 11;
 		} else {
 			rc = rc ?: hs__buf_append(out, "%", 1);

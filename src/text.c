@@ -46,7 +46,7 @@ static bool url_safe(unsigned char c)
 	       c == '_' || c == '.' || c == '-' || c == '~' || c == '/';
 }
 
-int hs__html_escape(struct hs__buf *out, const char *s, size_t n)
+static int html_escape(struct hs__buf *out, const char *s, size_t n, bool latin1)
 {
 	size_t start = out->len;
 	int rc = 0;
@@ -55,10 +55,23 @@ int hs__html_escape(struct hs__buf *out, const char *s, size_t n)
 		case '&': rc = hs__buf_puts(out, "&amp;"); break;
 		case '<': rc = hs__buf_puts(out, "&lt;"); break;
 		case '>': rc = hs__buf_puts(out, "&gt;"); break;
-		default: rc = hs__buf_append(out, &s[i], 1); break;
+		default:
+			rc = latin1 ? put_latin1_as_utf8(out, (unsigned char)s[i])
+			            : hs__buf_append(out, &s[i], 1);
+			break;
 		}
 	}
 	return undo_on_error(out, start, rc);
+}
+
+int hs__html_escape(struct hs__buf *out, const char *s, size_t n)
+{
+	return html_escape(out, s, n, false);
+}
+
+int hs__html_escape_latin1(struct hs__buf *out, const char *s, size_t n)
+{
+	return html_escape(out, s, n, true);
 }
 
 /* Works on bytes: Python's quote() first encodes its str as UTF-8, and the bytes it
@@ -123,7 +136,7 @@ static int repr_char(struct hs__buf *out, unsigned char c, char quote)
 		return put_hex_escape(out, c);
 	if (c < 0x7f)
 		return hs__buf_append(out, &c, 1);
-	return latin1_printable(c) ? put_latin1_as_utf8(out, c) : put_hex_escape(out, c);
+	return latin1_printable(c) ? hs__buf_append(out, &c, 1) : put_hex_escape(out, c);
 }
 
 /* CPython's unicode_repr: single quotes unless the text holds a ' and no ". */

@@ -67,8 +67,15 @@ static const struct row repr_rows[] = {
 	ROW("\x7f\x80\x9f", "'\\x7f\\x80\\x9f'"),
 	ROW("\xa0", "'\\xa0'"),           /* NO-BREAK SPACE is not printable */
 	ROW("\xad", "'\\xad'"),           /* nor is SOFT HYPHEN */
-	ROW("\xa1\xe9\xff", "'\xc2\xa1\xc3\xa9\xc3\xbf'"), /* printable: UTF-8 */
-	ROW("\xc3\xa9", "'\xc3\x83\xc2\xa9'"), /* UTF-8 bytes are two latin-1 chars */
+	ROW("\xa1\xe9\xff", "'\xa1\xe9\xff'"), /* printable: kept, as latin-1 */
+	ROW("\xc3\xa9", "'\xc3\xa9'"),          /* UTF-8 bytes are two latin-1 chars */
+};
+
+/* An error message is latin-1 text; the page is UTF-8. */
+static const struct row html_latin1_rows[] = {
+	ROW("a<b>&", "a&lt;b&gt;&amp;"),
+	ROW("\xe9\xff", "\xc3\xa9\xc3\xbf"),
+	ROW("\xc3\xa9", "\xc3\x83\xc2\xa9"),
 };
 
 static const struct row log_rows[] = {
@@ -151,6 +158,7 @@ static void test_appends(void)
 int main(void)
 {
 	TABLE(hs__html_escape, html_rows);
+	TABLE(hs__html_escape_latin1, html_latin1_rows);
 	TABLE(hs__url_quote, quote_rows);
 	TABLE(hs__py_repr, repr_rows);
 	TABLE(hs__log_escape, log_rows);
