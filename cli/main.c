@@ -335,11 +335,9 @@ static int init_cgi(struct hs_cgi *cgi, const struct cli *cli)
 	return rc;
 }
 
-int main(int argc, char **argv)
+/* The directory must exist and be readable, or the command stops with one line. */
+static void check_directory(const char *dir)
 {
-	struct cli cli = {0};
-	parse_args(&cli, argc, argv);
-	const char *dir = cli.directory ? cli.directory : ".";
 	char what[PATH_MAX + 64];
 	snprintf(what, sizeof what, "cannot serve directory '%s'", dir);
 	int dfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
@@ -348,42 +346,66 @@ int main(int argc, char **argv)
 	close(dfd);
 	if (access(dir, R_OK | X_OK) < 0)
 		fail(what, strerror(errno));
+}
 
-	raise_file_limit();
-	/* --cgi: CGIHTTPRequestHandler; else its static part alone, SimpleHTTPRequestHandler */
-	struct hs_cgi cgi;
-	struct hs_static *st = &cgi.base;
-	int rc = cli.cgi ? init_cgi(&cgi, &cli) : hs_static_init(st, dir);
-	if (rc < 0)
-		fail(what, strerror(-rc));
-	st->base.protocol_version = cli.protocol;
-	st->symlinks = cli.symlinks;
-	st->precompressed = cli.precompressed;
-	cli.opt.port = cli.port;
-
+static void install_signals(void)
+{
 	struct sigaction sa = {.sa_handler = on_signal};
 	sigemptyset(&sa.sa_mask);
 	sigaction(SIGINT, &sa, NULL);
 	sigaction(SIGTERM, &sa, NULL);
 	signal(SIGPIPE, SIG_IGN);
+}
 
-	rc = hs_server_new(&running, &cli.opt, &st->base);
-	if (rc < 0) {
-		if (rc == -ENOENT)
-			snprintf(what, sizeof what, "cannot resolve address '%s'", cli.opt.host);
-		else
-			snprintf(what, sizeof what, "cannot listen on %s port %s",
-			         cli.opt.host ? cli.opt.host : "::", cli.port ? cli.port : "8000");
-		fail(what, rc == -ENOENT ? "Name or service not known" : strerror(-rc));
-	}
+/* Listens, or stops with Python-like wording for the two usual failures. */
+static void start_listening(struct cli *cli, const struct hs_handler *h)
+{
+	int rc = hs_server_new(&running, &cli->opt, h);
+	if (rc >= 0)
+		return;
+	char what[512];
+	if (rc == -ENOENT)
+		snprintf(what, sizeof what, "cannot resolve address '%s'", cli->opt.host);
+	else
+		snprintf(what, sizeof what, "cannot listen on %s port %s",
+		         cli->opt.host ? cli->opt.host : "::", cli->port ? cli->port : "8000");
+	fail(what, rc == -ENOENT ? "Name or service not known" : strerror(-rc));
+}
+
+static void print_banner(void)
+{
 	char host[64];
 	int port;
 	hs_server_address(running, host, sizeof host, &port);
-	if (cli.cgi)
-		hs_cgi_server_bind(&cgi, running); /* SERVER_NAME, as HTTPServer.server_bind */
 	const char *lb = strchr(host, ':') ? "[" : "", *rb = *lb ? "]" : "";
 	printf("Serving HTTP on %s port %d (http://%s%s%s:%d/) ...\n", host, port, lb, host, rb, port);
 	fflush(stdout);
+}
+
+int main(int argc, char **argv)
+{
+	struct cli cli = {0};
+	parse_args(&cli, argc, argv);
+	const char *dir = cli.directory ? cli.directory : ".";
+	check_directory(dir);
+	raise_file_limit();
+
+	/* --cgi: CGIHTTPRequestHandler; else its static part alone, SimpleHTTPRequestHandler */
+	struct hs_cgi cgi;
+	struct hs_static *st = &cgi.base;
+	int rc = cli.cgi ? init_cgi(&cgi, &cli) : hs_static_init(st, dir);
+	if (rc < 0)
+		fail("cannot serve directory", strerror(-rc));
+	st->base.protocol_version = cli.protocol;
+	st->symlinks = cli.symlinks;
+	st->precompressed = cli.precompressed;
+	cli.opt.port = cli.port;
+
+	install_signals();
+	start_listening(&cli, &st->base);
+	if (cli.cgi)
+		hs_cgi_server_bind(&cgi, running); /* SERVER_NAME, as HTTPServer.server_bind */
+	print_banner();
 
 	rc = hs_server_serve_forever(running);
 	if (stop_signal == SIGINT) {
