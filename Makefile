@@ -66,7 +66,7 @@ unit: $(UNIT_BIN)
 	if [ -n "$$failed" ]; then echo "unit tests FAILED:$$failed"; exit 1; fi
 
 e2e: $(CMD) $(EX_BIN)
-	$(PYTHON) tests/e2e/run.py --build $(BUILD)
+	$(PYTHON) tests/e2e/run.py --build $(BUILD) $(if $(filter 1,$(SAN)),--sanitized)
 
 test: all unit e2e
 

@@ -35,6 +35,9 @@ import urllib.parse
 REPO = os.path.abspath(os.path.join(os.path.dirname(__file__), "..", ".."))
 BUILD = os.path.abspath(os.environ.get("HTTPSERVE_E2E_BUILD") or os.path.join(REPO, "build"))
 REFERENCE_ONLY = os.environ.get("HTTPSERVE_E2E_REFERENCE_ONLY") == "1"
+# The command runs under ASan/UBSan or valgrind: slower, and its memory is the tool's.
+VALGRIND = bool(os.environ.get("HTTPSERVE_E2E_WRAPPER"))
+INSTRUMENTED = os.environ.get("HTTPSERVE_E2E_SANITIZED") == "1" or VALGRIND
 
 # httpserve's options beyond Python's command line (SPEC 4), as `httpserve -h` lists them.
 # If the command line spells one differently, change it here and nowhere else.

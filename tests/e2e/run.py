@@ -30,6 +30,9 @@ def parse_args(argv):
     parser.add_argument("-k", dest="patterns", action="append", default=[],
                         help="only tests whose name contains this (repeatable)")
     parser.add_argument("-f", "--failfast", action="store_true", help="stop at the first failure")
+    parser.add_argument("--sanitized", action="store_true",
+                        help="the command is built with sanitizers: timing bounds are looser "
+                             "and memory measurements are skipped")
     parser.add_argument("--valgrind", metavar="LOGDIR",
                         help="run httpserve under valgrind (memcheck, leaks), logs in LOGDIR; "
                              "any report fails the run")
@@ -48,6 +51,7 @@ def configure(args):
     build = find_build(args.build)
     os.environ["HTTPSERVE_E2E_BUILD"] = build
     os.environ["HTTPSERVE_E2E_REFERENCE_ONLY"] = "1" if args.reference_only else "0"
+    os.environ["HTTPSERVE_E2E_SANITIZED"] = "1" if args.sanitized else "0"
     if args.valgrind:
         os.makedirs(args.valgrind, exist_ok=True)
         os.environ["HTTPSERVE_E2E_WRAPPER"] = (

@@ -1,7 +1,8 @@
 """test_hostile.py: httpserve against hostile clients (SPEC 2 and 3, issue 6).
 
 Slow heads (slowloris), slow and stalled bodies, readers that stop reading, thousands of idle
-connections, connection floods, the connection cap, request smuggling, and descriptor leaks.
+connections, connection floods, the connection cap, request smuggling, memory kept after large
+bodies, and descriptor leaks.
 Each server here runs with every timeout at TIMEOUT seconds, and every attack is checked two
 ways: the hostile connections are closed by their deadline (TIMEOUT, plus SLACK for scheduling),
 and a well-behaved client measured alongside, in its own process so the attackers' Python
@@ -13,6 +14,7 @@ stalls for a deadline (TIMEOUT) still does.
 
 Every loop is bounded in count and time, every address is loopback, and servers are stopped by
 PID. Debian's slowhttptest runs when it is installed (skipped with a message otherwise).
+Three tests are marked expectedFailure: each names the bug it shows (see SECURITY.md).
 """
 
 import os
@@ -37,10 +39,13 @@ TIMEOUT = 1             # seconds: --header-timeout, --body-timeout, --send-time
 SLACK = 2.0             # a deadline is met when the close comes within TIMEOUT + SLACK
 LINGER = 2.0            # how long the server may linger on a refused connection (docs/design.md)
 PROBE_BOUND = 1.0       # seconds: the longest a well-behaved request may take under attack
+if harness.INSTRUMENTED:
+    PROBE_BOUND *= 3    # ASan makes every fork of a CGI script slow; valgrind everything
 PROBE_INTERVAL = 0.05   # seconds between the well-behaved client's requests
 BIG_SIZE = 4 << 20      # big.bin, for the slow readers
 WANT_NOFILE = 16384     # the descriptor limit this module asks for (test process and servers)
 SLOWHTTPTEST = shutil.which("slowhttptest")
+SMUGGLED = b"SMUGGLED-7f3a9c: served out of frame\n"
 # Under a wrapper (run.py --valgrind) the server is tens of times slower: the load tests, whose
 # bounds are for the bare binary, are skipped; the others wait longer.
 WRAPPED = bool(os.environ.get("HTTPSERVE_E2E_WRAPPER", "").strip())
@@ -53,7 +58,6 @@ def load_test(cls):
     """Marks a test class whose timing bounds hold for the bare binary only."""
     return unittest.skipIf(WRAPPED, "a load test; its timing bounds are for the bare binary, "
                                     "not under a wrapper such as valgrind")(cls)
-SMUGGLED = b"SMUGGLED-7f3a9c: served out of frame\n"
 
 
 def timeouts(seconds=TIMEOUT, idle=None):
@@ -193,6 +197,7 @@ SLURP_SH = (b"#!/bin/sh\nbody=$(cat)\n"
             b"printf 'Content-Type: text/plain\\r\\n\\r\\n%s' \"$body\"\n")
 
 
+@unittest.skipIf(harness.VALGRIND, "attacks are timed: they run on the plain and ASan builds")
 class HostileCase(harness.ServerTestCase):
     """Helpers shared by the attacks."""
 
@@ -477,7 +482,8 @@ class SlowReaders(HostileCase):
     @unittest.skipUnless(SLOWHTTPTEST, "slowhttptest is not installed (apt-get install "
                                        "slowhttptest); the slow-body attack with it is skipped")
     def test_slowhttptest_slow_body(self):
-        self.run_slowhttptest(["-B", "-c", "200", "-r", "200", "-i", str(3 * TIMEOUT),
+        # 80 connections: each runs a script, and forks are slow under ASan
+        self.run_slowhttptest(["-B", "-c", "80", "-r", "80", "-i", str(3 * TIMEOUT),
                                "-s", "100000"], SLURP_PATH, "slow body", serve_args=("--cgi",))
 
     def run_slowhttptest(self, args, path, what, length=6, serve_args=()):
@@ -855,6 +861,8 @@ class Memory(HostileCase):
     CLIENTS = 6
     RETAINED_MIB = 64   # what the server may keep after the burst, beyond its baseline
 
+    @unittest.skipIf(harness.INSTRUMENTED, "memory is measured on the plain build only "
+                     "(ASan's quarantine and valgrind keep freed memory)")
     def test_memory_returns_after_a_burst_of_large_bodies(self):
         """After a burst of large uploads, every connection closed, the server gives the
         memory back: closed connections kept for reuse hold only small buffers."""
