@@ -11,6 +11,12 @@
 
 #include "internal.h"
 
+#ifdef __GLIBC__
+#include <malloc.h>
+#endif
+
+#define BIG_BUFFER (1u << 20)
+
 int hs__buf_reserve(struct hs__buf *b, size_t extra)
 {
 	if (b->cap - b->len >= extra)
@@ -65,7 +71,17 @@ int hs__buf_printf(struct hs__buf *b, const char *fmt, ...)
 
 void hs__buf_free(struct hs__buf *b)
 {
+	bool big = b->cap >= BIG_BUFFER;
 	free(b->data);
+#ifdef __GLIBC__
+	/* glibc keeps large freed blocks in its arenas once its mmap threshold has risen;
+	 * after a large upload or response, give the memory back to the system. Rare: only
+	 * buffers of a megabyte or more get here. */
+	if (big)
+		malloc_trim(0);
+#else
+	(void)big;
+#endif
 	b->data = NULL;
 	b->len = b->cap = 0;
 }
