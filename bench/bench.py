@@ -1,0 +1,815 @@
+#!/usr/bin/env python3
+"""bench.py: the load benchmark of issue 5, driven by bench/run.sh (see bench/README.md).
+
+Generates a document root in a temp dir, starts every server on 127.0.0.1 (configs written
+from bench/conf/*.in into the temp dir), runs each workload several times with wrk,
+interleaving the servers within each repetition so that background load hits them alike,
+stops every server by PID, writes the raw numbers to bench/results/<stamp>.tsv and prints
+one table of medians, spread and ratio to nginx, then the issue's targets.
+
+Knobs (environment): BENCH_QUICK=1 (one short repetition, 1,000 idle connections: a smoke
+test), BENCH_RUNS, BENCH_SECONDS, BENCH_ONLY=a,b,... (workloads), BENCH_SERVERS=nginx,...
+(rows), BENCH_IDLE (idle connections for h), BENCH_PORT (first port), BENCH_KEEP=1 (keep
+the temp dir). Every loop is bounded and every server listens on 127.0.0.1 only.
+"""
+import json
+import os
+import re
+import resource
+import shutil
+import signal
+import socket
+import statistics
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+REPO = os.path.dirname(HERE)
+
+QUICK = os.environ.get("BENCH_QUICK") == "1"
+RUNS = int(os.environ.get("BENCH_RUNS", "1" if QUICK else "5"))
+SECONDS = int(os.environ.get("BENCH_SECONDS", "1" if QUICK else "8"))
+WARMUP = 0 if QUICK else 1
+IDLE_N = int(os.environ.get("BENCH_IDLE", "1000" if QUICK else "10000"))
+PORT0 = int(os.environ.get("BENCH_PORT", "18400"))
+NCPU = os.cpu_count() or 1
+PYTHON = os.environ.get("BENCH_PYTHON", "python3")
+
+HS_BIN = os.environ.get("HTTPSERVE", os.path.join(REPO, "build", "httpserve"))
+TOOLS = os.environ.get("BENCH_TOOLS", os.path.join(REPO, "build", "bench"))
+REPORT_LUA = os.path.join(HERE, "report.lua")
+
+# ------------------------------------------------------------------ rows and workloads
+
+PEERS = ["nginx", "lighttpd", "h2o"]
+HS = "httpserve -q"
+HS_LOG = "httpserve log"
+ROWS = ["nginx", "lighttpd", "h2o", HS, HS_LOG, "ceiling", "python"]
+ALL_SERVED = ["nginx", "lighttpd", "h2o", HS, HS_LOG]
+
+# key: (title, path, connections, wrk threads, extra headers, unit, rows)
+WORKLOADS = {
+    "a": ("1 KiB, keep-alive, 64 conns", "/1k.bin", 64, NCPU, [], "req/s",
+          ALL_SERVED + ["ceiling", "python"]),
+    "b": ("1 KiB, Connection: close, 64 conns", "/1k.bin", 64, NCPU, ["Connection: close"],
+          "req/s", ALL_SERVED + ["ceiling"]),
+    "c": ("1 MiB, keep-alive, 16 conns", "/1m.bin", 16, NCPU, [], "MB/s", ALL_SERVED),
+    "d": ("100 MiB, one connection", "/100m.bin", 1, 1, [], "MB/s", ALL_SERVED),
+    "e": ("1,000-entry listing, 16 conns", "/dir/", 16, NCPU, [], "req/s",
+          ALL_SERVED + ["python"]),
+    "f": ("404, 64 conns", "/no-such-file", 64, NCPU, [], "req/s", ALL_SERVED),
+    "g": ("1 KiB, 1,000 conns (+ peak RSS)", "/1k.bin", 1000, NCPU, [], "req/s",
+          ALL_SERVED + ["ceiling"]),
+    "h": ("(a) while %d idle keep-alive conns are held" % IDLE_N, "/1k.bin", 64, NCPU, [],
+          "req/s", [HS, "nginx", "lighttpd", "h2o", "ceiling"]),
+}
+
+
+def log(msg):
+    print(msg, file=sys.stderr, flush=True)
+
+
+# ------------------------------------------------------------------ the document root
+
+def make_root(root):
+    os.makedirs(os.path.join(root, "dir"))
+    sizes = {"0.bin": 0, "1k.bin": 1024, "64k.bin": 64 << 10, "1m.bin": 1 << 20}
+    for name, size in sizes.items():
+        with open(os.path.join(root, name), "wb") as f:
+            f.write(os.urandom(size))
+    chunk = os.urandom(1 << 20)
+    with open(os.path.join(root, "100m.bin"), "wb") as f:
+        for _ in range(100):
+            f.write(chunk)
+    # 1,000 entries: names of varied length and case, small files, a few subdirectories
+    for i in range(1000):
+        if i % 100 == 7:
+            os.mkdir(os.path.join(root, "dir", "Folder-%04d" % i))
+            continue
+        name = "file-%04d%s.txt" % (i, "-with-a-longer-name" * (i % 3))
+        with open(os.path.join(root, "dir", name), "w") as f:
+            f.write("entry %d\n" % i)
+    for dirpath, dirnames, filenames in os.walk(root):
+        os.chmod(dirpath, 0o755)
+        for n in filenames:
+            os.chmod(os.path.join(dirpath, n), 0o644)
+
+
+# ------------------------------------------------------------------ processes and memory
+
+def proc_children_map():
+    kids = {}
+    for d in os.listdir("/proc"):
+        if not d.isdigit():
+            continue
+        try:
+            with open("/proc/%s/stat" % d) as f:
+                s = f.read()
+        except OSError:
+            continue
+        ppid = int(s[s.rindex(")") + 2:].split()[1])
+        kids.setdefault(ppid, []).append(int(d))
+    return kids
+
+
+def tree(pid):
+    """pid and all its descendants."""
+    kids = proc_children_map()
+    out, todo = [], [pid]
+    while todo:
+        p = todo.pop()
+        out.append(p)
+        todo.extend(kids.get(p, []))
+    return out
+
+
+def mem_kib(pids):
+    """(RSS sum, PSS sum) in KiB over pids."""
+    rss = pss = 0
+    for p in pids:
+        try:
+            with open("/proc/%d/status" % p) as f:
+                for line in f:
+                    if line.startswith("VmRSS:"):
+                        rss += int(line.split()[1])
+                        break
+            with open("/proc/%d/smaps_rollup" % p) as f:
+                for line in f:
+                    if line.startswith("Pss:"):
+                        pss += int(line.split()[1])
+                        break
+        except OSError:
+            pass
+    return rss, pss
+
+
+class Sampler(threading.Thread):
+    """Samples the memory of a process tree every 50 ms; keeps the peak."""
+
+    def __init__(self, pid):
+        super().__init__(daemon=True)
+        self.pid, self.peak_rss, self.peak_pss = pid, 0, 0
+        self.done = threading.Event()
+
+    def run(self):
+        pids, refreshed = tree(self.pid), time.monotonic()
+        while not self.done.is_set():
+            if time.monotonic() - refreshed > 1:
+                pids, refreshed = tree(self.pid), time.monotonic()
+            rss, pss = mem_kib(pids)
+            self.peak_rss, self.peak_pss = max(self.peak_rss, rss), max(self.peak_pss, pss)
+            self.done.wait(0.05)
+
+    def stop(self):
+        self.done.set()
+        self.join(5)
+        return self.peak_rss, self.peak_pss
+
+
+def cpu_busy(seconds):
+    """Share of all CPUs busy over `seconds`, from /proc/stat (what others are doing)."""
+    def snap():
+        with open("/proc/stat") as f:
+            v = [int(x) for x in f.readline().split()[1:]]
+        idle = v[3] + v[4]
+        return sum(v), idle
+    t0, i0 = snap()
+    time.sleep(seconds)
+    t1, i1 = snap()
+    return 100.0 * (1 - (i1 - i0) / max(1, t1 - t0))
+
+
+# ------------------------------------------------------------------ servers
+
+def render(template, dest, values):
+    with open(os.path.join(HERE, "conf", template)) as f:
+        text = f.read()
+    for k, v in values.items():
+        text = text.replace("@%s@" % k, str(v))
+    with open(dest, "w") as f:
+        f.write(text)
+    return dest
+
+
+class Server:
+    def __init__(self, name, port, run, root, nofile):
+        self.name, self.port, self.run, self.root = name, port, run, root
+        self.proc, self.log_path = None, None
+        slug = re.sub(r"[^a-z0-9]+", "-", name)
+        self.slug = slug
+        conns = nofile - 500
+        vals = {"PORT": port, "ROOT": root, "RUN": run, "WORKERS": NCPU, "NOFILE": nofile,
+                "WORKER_CONNS": conns}
+        if name == "nginx":
+            for d in ("nginx-body", "nginx-proxy", "nginx-fastcgi", "nginx-uwsgi", "nginx-scgi"):
+                os.makedirs(os.path.join(run, d), exist_ok=True)
+            conf = render("nginx.conf.in", os.path.join(run, "nginx.conf"), vals)
+            self.cmd = ["nginx", "-p", run + "/", "-e", os.path.join(run, "nginx-error.log"),
+                        "-c", conf]
+        elif name == "lighttpd":
+            conf = render("lighttpd.conf.in", os.path.join(run, "lighttpd.conf"), vals)
+            self.cmd = ["lighttpd", "-D", "-f", conf]
+        elif name == "h2o":
+            hrun = os.path.join(run, "h2o")  # h2o drops to nobody before writing these
+            os.makedirs(hrun, exist_ok=True)
+            os.chmod(hrun, 0o777)
+            vals["RUN"] = hrun
+            conf = render("h2o.conf.in", os.path.join(run, "h2o.conf"), vals)
+            self.cmd = ["h2o", "-c", conf]
+        elif name in (HS, HS_LOG):
+            self.cmd = [HS_BIN, "-b", "127.0.0.1", "-d", root, "-p", "HTTP/1.1",
+                        "--max-connections", str(conns), str(port)]
+            if name == HS:
+                self.cmd.insert(1, "-q")
+            else:
+                self.log_path = os.path.join(run, "httpserve-requests.log")
+        elif name == "ceiling":
+            self.cmd = [os.path.join(TOOLS, "ceiling"), str(port), str(NCPU)]
+        elif name == "python":
+            self.cmd = [PYTHON, "-m", "http.server", "-b", "127.0.0.1", "-d", root, str(port)]
+            self.log_path = os.path.join(run, "python-requests.log")
+        else:
+            raise ValueError(name)
+
+    def start(self):
+        out = open(os.path.join(self.run, self.slug + ".out"), "ab")
+        err = open(self.log_path or os.path.join(self.run, self.slug + ".err"), "ab")
+        self.proc = subprocess.Popen(self.cmd, stdout=out, stderr=err, stdin=subprocess.DEVNULL,
+                                     cwd=self.run, start_new_session=True)
+        out.close()
+        err.close()
+        deadline = time.monotonic() + 15
+        while time.monotonic() < deadline:
+            if self.proc.poll() is not None:
+                raise RuntimeError("%s exited with %s at start (see %s)"
+                                   % (self.name, self.proc.returncode, self.run))
+            try:
+                socket.create_connection(("127.0.0.1", self.port), timeout=1).close()
+                return
+            except OSError:
+                time.sleep(0.1)
+        raise RuntimeError("%s did not listen on port %d within 15 s" % (self.name, self.port))
+
+    @property
+    def pid(self):
+        return self.proc.pid
+
+    def stop(self):
+        """SIGTERM to the server's PID, then SIGKILL to whatever of its tree is left."""
+        if not self.proc or self.proc.poll() is not None:
+            return
+        pids = tree(self.proc.pid)
+        os.kill(self.proc.pid, signal.SIGTERM)
+        try:
+            self.proc.wait(12)
+        except subprocess.TimeoutExpired:
+            os.kill(self.proc.pid, signal.SIGKILL)
+            self.proc.wait(5)
+        time.sleep(0.2)
+        for p in pids[1:]:
+            try:
+                os.kill(p, signal.SIGKILL)
+            except ProcessLookupError:
+                pass
+
+    def restart(self):
+        """A fresh process, so that memory measured next owes nothing to earlier work."""
+        self.stop()
+        self.start()
+
+    def truncate_log(self):
+        if self.log_path:
+            os.truncate(self.log_path, 0)
+
+    def log_bytes(self):
+        return os.path.getsize(self.log_path) if self.log_path else 0
+
+
+def http_get(port, path, timeout=30):
+    """One GET that closes the connection; returns (status, body bytes)."""
+    s = socket.create_connection(("127.0.0.1", port), timeout=timeout)
+    s.sendall(("GET %s HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n"
+               % path).encode())
+    data = b""
+    while True:
+        chunk = s.recv(1 << 20)
+        if not chunk:
+            break
+        data += chunk
+    s.close()
+    head, _, body = data.partition(b"\r\n\r\n")
+    return int(head.split()[1]), body
+
+
+def sanity(srv, root):
+    """Refuse to benchmark a server that does not serve the right bytes."""
+    if srv.name == "ceiling":
+        st, body = http_get(srv.port, "/1k.bin")
+        return st == 200 and len(body) == 1024
+    with open(os.path.join(root, "1k.bin"), "rb") as f:
+        want = f.read()
+    st, body = http_get(srv.port, "/1k.bin")
+    ok = st == 200 and body == want
+    st, body = http_get(srv.port, "/dir/")
+    ok = ok and st == 200 and b"file-0999" in body
+    st, body = http_get(srv.port, "/no-such-file")
+    return ok and st == 404
+
+
+# ------------------------------------------------------------------ wrk
+
+def stat_ticks():
+    with open("/proc/stat") as f:
+        v = [int(x) for x in f.readline().split()[1:]]
+    return sum(v), v[3] + v[4]
+
+
+def tree_ticks(pids):
+    t = 0
+    for p in pids:
+        try:
+            with open("/proc/%d/stat" % p) as f:
+                x = f.read()
+            fields = x[x.rindex(")") + 2:].split()
+            t += int(fields[11]) + int(fields[12])
+        except (OSError, ValueError):
+            pass
+    return t
+
+
+def wrk(port, path, conns, threads, headers, seconds, server_pid=None):
+    """Runs wrk; returns its counts, and with server_pid the CPU shares of the run: the
+    server's, wrk's, and everything else's (other people's work on this machine)."""
+    pids = tree(server_pid) if server_pid else []
+    total0, idle0 = stat_ticks()
+    srv0 = tree_ticks(pids)
+    kids0 = resource.getrusage(resource.RUSAGE_CHILDREN)
+    r = run_wrk(port, path, conns, threads, headers, seconds)
+    kids1 = resource.getrusage(resource.RUSAGE_CHILDREN)
+    total1, idle1 = stat_ticks()
+    if r is not None and server_pid:
+        clk = os.sysconf("SC_CLK_TCK")
+        cap = max(1, total1 - total0)  # all CPUs' ticks over the run
+        busy = (total1 - total0) - (idle1 - idle0)
+        srv = tree_ticks(pids) - srv0
+        wrk_t = (kids1.ru_utime + kids1.ru_stime - kids0.ru_utime - kids0.ru_stime) * clk
+        r["cpu_server_pct"] = round(100.0 * srv / cap * NCPU, 1)  # % of one CPU
+        r["cpu_wrk_pct"] = round(100.0 * wrk_t / cap * NCPU, 1)
+        r["cpu_others_pct"] = round(100.0 * max(0, busy - srv - wrk_t) / cap * NCPU, 1)
+    return r
+
+
+def run_wrk(port, path, conns, threads, headers, seconds):
+    cmd = ["wrk", "-t", str(threads), "-c", str(conns), "-d", "%ds" % seconds,
+           "--timeout", "10s", "-s", REPORT_LUA]
+    for h in headers:
+        cmd += ["-H", h]
+    cmd.append("http://127.0.0.1:%d%s" % (port, path))
+    try:
+        p = subprocess.run(cmd, capture_output=True, text=True, timeout=seconds + 60)
+    except subprocess.TimeoutExpired:
+        return None
+    m = re.search(r"^WRK (.*)$", p.stdout, re.M)
+    if not m:
+        log("wrk failed: %s %s" % (p.stdout[-500:], p.stderr[-500:]))
+        return None
+    return {k: int(v) for k, v in (kv.split("=") for kv in m.group(1).split())}
+
+
+def rate(r, unit):
+    secs = r["duration_us"] / 1e6
+    return r["requests"] / secs if unit == "req/s" else r["bytes"] / secs / 1e6
+
+
+# ------------------------------------------------------------------ the run
+
+FIELDS = ["workload", "metric", "server", "rep", "value", "unit", "requests", "bytes",
+          "seconds", "err_connect", "err_read", "err_write", "err_status", "err_timeout",
+          "p50_us", "p99_us", "load1", "extra"]
+
+
+class Results:
+    def __init__(self, path):
+        self.path, self.rows = path, []
+        self.f = open(path, "w")
+
+    def header(self, text):
+        for line in text.splitlines():
+            self.f.write("# %s\n" % line)
+        self.f.write("\t".join(FIELDS) + "\n")
+        self.f.flush()
+
+    def add(self, workload, metric, server, rep, value, unit, r=None, extra=None):
+        r = r or {}
+        row = {"workload": workload, "metric": metric, "server": server, "rep": rep,
+               "value": value, "unit": unit, "requests": r.get("requests", ""),
+               "bytes": r.get("bytes", ""),
+               "seconds": "%.3f" % (r["duration_us"] / 1e6) if "duration_us" in r else "",
+               "err_connect": r.get("connect", ""), "err_read": r.get("read", ""),
+               "err_write": r.get("write", ""), "err_status": r.get("status", ""),
+               "err_timeout": r.get("timeout", ""), "p50_us": r.get("p50_us", ""),
+               "p99_us": r.get("p99_us", ""), "load1": "%.2f" % os.getloadavg()[0],
+               "extra": json.dumps(extra or {}, separators=(",", ":"))}
+        self.rows.append(row)
+        self.f.write("\t".join(str(row[k]) if not isinstance(row[k], float)
+                               else "%.1f" % row[k] for k in FIELDS) + "\n")
+        self.f.flush()
+
+
+def run_plain(key, servers, res):
+    title, path, conns, threads, headers, unit, rows = WORKLOADS[key]
+    rows = [n for n in rows if n in servers]
+    log("== (%s) %s: %s" % (key, title, ", ".join(rows)))
+    for n in rows:
+        if key == "g":
+            servers[n].restart()
+        if WARMUP:
+            wrk(servers[n].port, path, conns, threads, headers, WARMUP)
+    for rep in range(RUNS):
+        order = rows[rep % len(rows):] + rows[:rep % len(rows)]  # rotate: no fixed slot
+        for n in order:
+            srv = servers[n]
+            srv.truncate_log()
+            sampler = Sampler(srv.pid) if key == "g" else None
+            if sampler:
+                sampler.start()
+            r = wrk(srv.port, path, conns, threads, headers, SECONDS, srv.pid)
+            extra = {"log_bytes": srv.log_bytes()} if srv.log_path else {}
+            if r is not None:
+                extra.update({k: r.pop(k) for k in list(r) if k.startswith("cpu_")})
+            if sampler:
+                peak_rss, peak_pss = sampler.stop()
+                extra.update(peak_rss_kib=peak_rss, peak_pss_kib=peak_pss)
+            if r is None:
+                res.add(key, unit, n, rep, float("nan"), unit, None, extra)
+                continue
+            v = rate(r, unit)
+            res.add(key, unit, n, rep, v, unit, r, extra)
+            if sampler:
+                res.add(key, "peak RSS MiB", n, rep, peak_rss / 1024, "MiB", r, extra)
+            log("  (%s) rep %d %-14s %10.1f %s  p99 %.1f ms  errors %s%s" % (
+                key, rep + 1, n, v, unit, r["p99_us"] / 1000,
+                {k: r[k] for k in ("connect", "read", "write", "status", "timeout") if r[k]},
+                "  peak RSS %.1f MiB" % (extra["peak_rss_kib"] / 1024) if sampler else ""))
+            srv.truncate_log()
+
+
+def run_idle(servers, res):
+    title, path, conns, threads, headers, unit, rows = WORKLOADS["h"]
+    rows = [n for n in rows if n in servers]
+    reps = min(RUNS, 3)
+    hold = SECONDS + 60
+    log("== (h) %s: %s" % (title, ", ".join(rows)))
+    for rep in range(reps):
+        for n in rows:
+            srv = servers[n]
+            srv.restart()  # a fresh process, warmed by a short (a), is the baseline
+            wrk(srv.port, path, conns, threads, headers, 1)
+            time.sleep(0.5)
+            base_rss, base_pss = mem_kib(tree(srv.pid))
+            helper = subprocess.Popen([os.path.join(TOOLS, "idle"), str(srv.port), str(IDLE_N),
+                                       str(hold), "/0.bin"], stdout=subprocess.PIPE, text=True)
+            line, deadline = "", time.monotonic() + 90
+            ready = threading.Event()
+            holder = {}
+
+            def read_ready(h=helper):
+                holder["line"] = h.stdout.readline()
+                ready.set()
+            threading.Thread(target=read_ready, daemon=True).start()
+            ready.wait(max(1, deadline - time.monotonic()))
+            line = holder.get("line", "")
+            m = re.match(r"READY open=(\d+) answered=(\d+)", line)
+            if not m:
+                helper.kill()
+                helper.wait()
+                log("  (h) %s: the idle helper did not get ready (%r)" % (n, line))
+                continue
+            opened = int(m.group(1))
+            time.sleep(1)
+            idle_rss, idle_pss = mem_kib(tree(srv.pid))
+            r = wrk(srv.port, path, conns, threads, headers, SECONDS, srv.pid)
+            after_rss, _ = mem_kib(tree(srv.pid))
+            cpu = {k: r.pop(k) for k in list(r) if k.startswith("cpu_")} if r else {}
+            helper.send_signal(signal.SIGTERM)
+            try:
+                out, _ = helper.communicate(timeout=30)
+            except subprocess.TimeoutExpired:
+                helper.kill()
+                out, _ = helper.communicate()
+            m2 = re.search(r"DONE still_open=(\d+)", out or "")
+            still = int(m2.group(1)) if m2 else -1
+            per = (idle_rss - base_rss) / max(1, opened)
+            per_pss = (idle_pss - base_pss) / max(1, opened)
+            extra = {"idle_opened": opened, "idle_still_open": still, "base_rss_kib": base_rss,
+                     "idle_rss_kib": idle_rss, "after_rss_kib": after_rss,
+                     "per_conn_pss_kib": round(per_pss, 3)}
+            res.add("h", "KiB/idle conn", n, rep, per, "KiB", None, extra)
+            if r is not None:
+                res.add("h", unit, n, rep, rate(r, unit), unit, r, dict(extra, **cpu))
+            log("  (h) rep %d %-14s %s idle (%d still open at the end): %.2f KiB each, "
+                "(a) %s req/s" % (rep + 1, n, opened, still, per,
+                                  "%.1f" % rate(r, unit) if r else "failed"))
+            time.sleep(1)
+
+
+# ------------------------------------------------------------------ the table
+
+def summarize(res_rows):
+    """{(workload, metric): {server: (median, min, max, n, extra-medians)}}"""
+    groups = {}
+    for row in res_rows:
+        v = row["value"]
+        if v != v:  # NaN: a failed run
+            continue
+        groups.setdefault((row["workload"], row["metric"]), {}).setdefault(
+            row["server"], []).append(row)
+    out = {}
+    for key, per in groups.items():
+        out[key] = {}
+        for srv, rows in per.items():
+            vals = [r["value"] for r in rows]
+            p99 = [r["p99_us"] for r in rows if r["p99_us"] != ""]
+            errs = sum(int(r[k] or 0) for r in rows
+                       for k in ("err_connect", "err_read", "err_write", "err_timeout"))
+            status = sum(int(r["err_status"] or 0) for r in rows)
+            # The rate had the server and wrk had every CPU to themselves: value scaled by
+            # the CPU they could use over the CPU they got (others' work took the rest).
+            norm = []
+            for r in rows:
+                e = json.loads(r["extra"])
+                used = e.get("cpu_server_pct", 0) + e.get("cpu_wrk_pct", 0)
+                if used > 0 and r["unit"] in ("req/s", "MB/s"):
+                    norm.append(r["value"] * NCPU * 100 / used)
+            out[key][srv] = {"median": statistics.median(vals), "min": min(vals),
+                             "norm": statistics.median(norm) if norm else None,
+                             "unit": rows[0]["unit"],
+                             "max": max(vals), "n": len(vals),
+                             "p99_ms": statistics.median(p99) / 1000 if p99 else None,
+                             "errors": errs, "status": status,
+                             "extra": [json.loads(r["extra"]) for r in rows]}
+    return out
+
+
+ORDER = ["nginx", "lighttpd", "h2o", HS, HS_LOG, "ceiling", "python"]
+METRIC_ORDER = ["a", "b", "c", "d", "e", "f", "g", "h"]
+
+
+def fmt(v):
+    if v is None:
+        return "-"
+    if v >= 100:
+        return "%.0f" % v
+    if v >= 10:
+        return "%.1f" % v
+    return "%.2f" % v
+
+
+SHORT = {("a", "req/s"): "1k keep-alive", ("b", "req/s"): "1k close",
+         ("c", "MB/s"): "1m keep-alive", ("d", "MB/s"): "100m 1 conn",
+         ("e", "req/s"): "listing 1000", ("f", "req/s"): "404",
+         ("g", "req/s"): "1k 1000 conns", ("g", "peak RSS MiB"): "peak RSS sum",
+         ("h", "req/s"): "(a) + idle conns", ("h", "KiB/idle conn"): "per idle conn"}
+
+
+def table(summary):
+    lines = []
+    hdr = "%-3s %-16s %-14s %10s %-6s %17s %6s %7s %10s %7s  %s" % (
+        "", "metric", "server", "median", "unit", "min..max", "spread", "x nginx",
+        "2-core est", "x nginx", "notes")
+    lines += [hdr, "-" * len(hdr)]
+    keys = sorted(summary, key=lambda k: (METRIC_ORDER.index(k[0]), k[1] != WORKLOADS[k[0]][5]))
+    a_rate = summary.get(("a", "req/s"), {})
+    for key in keys:
+        per = summary[key]
+        wl, metric = key
+        nginx = per.get("nginx", {}).get("median")
+        nginx_norm = per.get("nginx", {}).get("norm")
+        label = SHORT.get(key, metric)
+        for srv in ORDER:
+            if srv not in per:
+                continue
+            s = per[srv]
+            spread = 100 * (s["max"] - s["min"]) / s["median"] if s["median"] else 0
+            ratio = s["median"] / nginx if nginx else None
+            notes = []
+            if s["p99_ms"] is not None and metric in ("req/s", "MB/s"):
+                notes.append("p99 %s ms" % fmt(s["p99_ms"]))
+            others = [e["cpu_others_pct"] for e in s["extra"] if "cpu_others_pct" in e]
+            if others and metric in ("req/s", "MB/s"):
+                notes.append("others %.0f%%" % statistics.median(others))
+            if s["errors"]:
+                notes.append("%d socket errors" % s["errors"])
+            if s["status"] and wl != "f":
+                notes.append("%d non-2xx" % s["status"])
+            if wl == "h" and metric == "req/s" and srv in a_rate:
+                notes.append("%.0f%% of its (a)" % (100 * s["median"] / a_rate[srv]["median"]))
+                if s["norm"] and a_rate[srv]["norm"]:
+                    notes.append("est %.0f%%" % (100 * s["norm"] / a_rate[srv]["norm"]))
+            if wl == "h" and metric == "KiB/idle conn":
+                ex = s["extra"]
+                notes.append("%d open, %d still open at end" % (
+                    statistics.median(e["idle_opened"] for e in ex),
+                    statistics.median(e["idle_still_open"] for e in ex)))
+                notes.append("PSS %.2f KiB" % statistics.median(e["per_conn_pss_kib"] for e in ex))
+            if wl == "g" and metric == "peak RSS MiB":
+                notes.append("PSS %s MiB" % fmt(statistics.median(
+                    e["peak_pss_kib"] / 1024 for e in s["extra"])))
+            nr = s["norm"] / nginx_norm if s["norm"] and nginx_norm else None
+            lines.append("%-3s %-16s %-14s %10s %-6s %17s %5.0f%% %7s %10s %7s  %s" % (
+                "(%s)" % wl, label[:16], srv, fmt(s["median"]), s["unit"],
+                "%s..%s" % (fmt(s["min"]), fmt(s["max"])), spread,
+                "%.2fx" % ratio if ratio else "-", fmt(s["norm"]),
+                "%.2fx" % nr if nr else "-", "; ".join(notes)))
+        lines.append("")
+    return "\n".join(lines)
+
+
+def targets(summary, field="median"):
+    """The issue's targets on the medians, or on the 2-core estimates (field="norm");
+    memory is always the measured median."""
+    def med(wl, metric, srv):
+        f = field if metric in ("req/s", "MB/s") else "median"
+        return summary.get((wl, metric), {}).get(srv, {}).get(f)
+
+    out = []
+
+    def check(label, ok, detail):
+        out.append("  %-4s %-58s %s" % ("ok" if ok else "MISS", label, detail))
+
+    def ratio(wl, metric, a, b):
+        x, y = med(wl, metric, a), med(wl, metric, b)
+        return x / y if x and y else None
+
+    def best(wl, metric, names):
+        vals = [(med(wl, metric, n), n) for n in names if med(wl, metric, n)]
+        return max(vals) if vals else (None, None)
+
+    r = ratio("a", "req/s", HS, "nginx")
+    bv, bn = best("a", "req/s", ["lighttpd", "h2o"])
+    rb = med("a", "req/s", HS) / bv if bv and med("a", "req/s", HS) else None
+    rc = ratio("a", "req/s", HS, "ceiling")
+    if r is not None:
+        check("(a) >= 1.5x nginx and >= 1.1x best of lighttpd/h2o", r >= 1.5 and (rb or 0) >= 1.1,
+              "%.2fx nginx, %.2fx %s, %.0f%% of ceiling" % (r, rb or 0, bn, 100 * (rc or 0)))
+    for wl, metric in (("b", "req/s"), ("d", "MB/s")):
+        bv, bn = best(wl, metric, PEERS)
+        h = med(wl, metric, HS)
+        if h and bv:
+            check("(%s) >= the best peer" % wl, h >= bv, "%.2fx %s" % (h / bv, bn))
+    for wl, metric, want in (("c", "MB/s", 1.3), ("e", "req/s", 20), ("f", "req/s", 1.5)):
+        r = ratio(wl, metric, HS, "nginx")
+        if r is not None:
+            check("(%s) >= %gx nginx" % (wl, want), r >= want, "%.2fx" % r)
+    r = ratio("g", "req/s", HS, "nginx")
+    m = med("g", "peak RSS MiB", HS)
+    if r is not None and m is not None:
+        check("(g) >= 1.5x nginx, peak memory <= 8 MiB", r >= 1.5 and m <= 8,
+              "%.2fx, %.1f MiB" % (r, m))
+    per = med("h", "KiB/idle conn", HS)
+    hr, ar = med("h", "req/s", HS), med("a", "req/s", HS)
+    if per is not None and hr and ar:
+        check("(h) <= 4 KiB per idle conn, (a) within 10%", per <= 4 and hr >= 0.9 * ar,
+              "%.2f KiB, %.0f%% of unloaded (a)" % (per, 100 * hr / ar))
+    for wl in ("a", "e"):
+        r = ratio(wl, "req/s", HS, "python")
+        if r is not None:
+            check("(i) %s: >= 50x python3 -m http.server" % wl, r >= 50, "%.0fx" % r)
+    r = ratio("a", "req/s", HS_LOG, HS)
+    if r is not None:
+        check("log on: (a) within 15% of log off", r >= 0.85, "%.0f%%" % (100 * r))
+    return "\n".join(out)
+
+
+# ------------------------------------------------------------------ main
+
+def versions():
+    def out(cmd):
+        try:
+            p = subprocess.run(cmd, capture_output=True, text=True, timeout=10)
+            return (p.stdout + p.stderr).strip().splitlines()[0]
+        except (OSError, IndexError, subprocess.TimeoutExpired):
+            return "?"
+    cpu = "?"
+    with open("/proc/cpuinfo") as f:
+        for line in f:
+            if line.startswith("model name"):
+                cpu = line.split(":", 1)[1].strip()
+                break
+    return [
+        "machine: %d CPUs (%s), %s, kernel %s" % (NCPU, cpu, out(["sh", "-c", "grep MemTotal /proc/meminfo"]),
+                                                    os.uname().release),
+        "nginx: %s" % out(["nginx", "-v"]), "lighttpd: %s" % out(["lighttpd", "-v"]),
+        "h2o: %s" % out(["h2o", "-v"]), "wrk: %s" % out(["wrk", "-v"]),
+        "python: %s" % out([PYTHON, "--version"]), "httpserve: %s" % out([HS_BIN, "--version"]),
+        "httpserve binary: %s, built from %s" % (
+            os.environ.get("HTTPSERVE", "build/httpserve"),
+            os.environ.get("BENCH_HS_REV") or
+            out(["git", "-C", REPO, "describe", "--always", "--dirty"])),
+    ]
+
+
+def freeze_binary(tmp):
+    """Run a copy of httpserve: others may rebuild build/httpserve while the bench runs."""
+    global HS_BIN
+    copy = os.path.join(tmp, "httpserve")
+    shutil.copy2(HS_BIN, copy)
+    HS_BIN = copy
+
+
+def main():
+    only = os.environ.get("BENCH_ONLY", "abcdefgh").replace(",", "")
+    want = os.environ.get("BENCH_SERVERS")
+    names = [n for n in ROWS if not want or n in want.split(",")]
+    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    resource.setrlimit(resource.RLIMIT_NOFILE, (hard, hard))
+    nofile = min(hard, 65536)
+    if nofile < IDLE_N + 2000 and "h" in only:
+        log("note: open-file limit %d is low for %d idle connections" % (nofile, IDLE_N))
+
+    stamp = time.strftime("%Y%m%d-%H%M%S")
+    os.makedirs(os.path.join(HERE, "results"), exist_ok=True)
+    res = Results(os.path.join(HERE, "results", stamp + ".tsv"))
+    tmp = tempfile.mkdtemp(prefix="httpserve-bench-")
+    os.chmod(tmp, 0o755)
+    root = os.path.join(tmp, "root")
+    run = os.path.join(tmp, "run")
+    os.makedirs(run)
+    freeze_binary(tmp)
+    servers = {}
+    interrupted = []
+    info = []
+
+    def on_term(sig, frame):
+        interrupted.append(sig)
+        raise KeyboardInterrupt
+    signal.signal(signal.SIGTERM, on_term)
+    try:
+        log("document root in %s" % root)
+        make_root(root)
+        busy = cpu_busy(3)
+        info = versions() + [
+            "started: %s; runs %d x %d s per workload and server (warm-up %d s), %d idle conns for (h)"
+            % (time.strftime("%Y-%m-%d %H:%M:%S"), RUNS, SECONDS, WARMUP, IDLE_N),
+            "load before start: loadavg %s, CPUs %.0f%% busy over 3 s with no server running"
+            % (" ".join("%.2f" % x for x in os.getloadavg()), busy)]
+        res.header("\n".join(info))
+        for line in info:
+            log(line)
+        port = PORT0
+        for n in names:
+            while True:  # next free port, bounded
+                with socket.socket() as s:
+                    try:
+                        s.bind(("127.0.0.1", port))
+                        break
+                    except OSError:
+                        port += 1
+                        if port > PORT0 + 500:
+                            raise RuntimeError("no free port near %d" % PORT0)
+            srv = Server(n, port, run, root, nofile)
+            port += 1
+            servers[n] = srv  # from here on, the finally below stops it
+            try:
+                srv.start()
+                ok = sanity(srv, root)
+            except (RuntimeError, OSError, ValueError, IndexError) as e:
+                log("skipping %s: %s" % (n, e))
+                ok = False
+            if not ok:
+                log("skipping %s: it did not serve /1k.bin, /dir/ and a 404 correctly" % n)
+                srv.stop()
+                del servers[n]
+                continue
+            log("started %-14s pid %-7d port %d: %s" % (n, srv.pid, srv.port, " ".join(srv.cmd)))
+        for key in only:
+            if key == "h":
+                run_idle(servers, res)
+            elif key in WORKLOADS:
+                run_plain(key, servers, res)
+    except KeyboardInterrupt:
+        log("interrupted: stopping the servers")
+    finally:
+        for srv in servers.values():
+            srv.stop()
+        if os.environ.get("BENCH_KEEP") != "1":
+            shutil.rmtree(tmp, ignore_errors=True)
+        res.f.write("# finished: %s, loadavg %s\n" % (
+            time.strftime("%Y-%m-%d %H:%M:%S"), " ".join("%.2f" % x for x in os.getloadavg())))
+        res.f.close()
+    summary = summarize(res.rows)
+    text = (table(summary) + "\nTargets of issue 5 (httpserve -q unless said), on the medians:\n"
+            + targets(summary) + "\n\nThe same on the 2-core estimates:\n"
+            + targets(summary, "norm"))
+    with open(os.path.join(HERE, "results", stamp + ".txt"), "w") as f:
+        f.write("\n".join("# " + x for x in info) + "\n\n" + text + "\n")
+    print(text)
+    log("raw numbers: %s" % res.path)
+    return 1 if interrupted else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
