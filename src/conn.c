@@ -54,7 +54,7 @@ static struct hs_conn *conn_get(struct hs__worker *w)
 	return c;
 }
 
-static void refuse_at_cap(int fd)
+void hs__conn_refuse(int fd)
 {
 	static const char busy[] = "HTTP/1.0 503 Service Unavailable\r\n"
 	                           "Connection: close\r\nContent-Length: 0\r\n\r\n";
@@ -68,7 +68,7 @@ void hs__conn_accept(struct hs__worker *w, int fd, const void *sa)
 {
 	struct hs_conn *c = w->nconns < w->srv->max_conns_per_worker ? conn_get(w) : NULL;
 	if (!c) {
-		refuse_at_cap(fd);
+		hs__conn_refuse(fd);
 		return;
 	}
 	c->w = w;

@@ -342,6 +342,7 @@ struct hs__worker {
 	struct hs__loop loop;
 	struct hs__io listen_io;
 	struct hs__io wake_io; /* eventfd written by hs_server_shutdown */
+	int reserve_fd;        /* kept open to be given up when descriptors run out */
 	pthread_t thread;
 	bool started;
 
@@ -393,6 +394,8 @@ int hs__server_serve_socket(struct hs_server *s, int fd);
 
 /* conn.c */
 void hs__conn_accept(struct hs__worker *w, int fd, const void *sa);
+/* Answers a fresh connection 503 and closes it (the cap, or no descriptors left). */
+void hs__conn_refuse(int fd);
 void hs__conn_close(struct hs_conn *c);
 void hs__conn_drain(struct hs_conn *c);
 void hs__conn_free_spare(struct hs__worker *w);

@@ -6,6 +6,7 @@
  * and an eventfd write per worker, safe from a signal handler.
  */
 #include <errno.h>
+#include <fcntl.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -109,6 +110,20 @@ int hs_server_address(const struct hs_server *s, char *host, size_t host_size, i
 
 /* ------------------------------------------------------------ accepting */
 
+/* No descriptor left for a waiting connection: the listener would stay readable and the
+ * worker spin. Give up the reserve descriptor, take the connection, answer it 503 and
+ * close it, then take the reserve back (libuv's and nginx's remedy). */
+static void refuse_without_descriptors(struct hs__worker *w)
+{
+	if (w->reserve_fd < 0)
+		return;
+	close(w->reserve_fd);
+	int fd = accept4(w->listen_io.fd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC);
+	if (fd >= 0)
+		hs__conn_refuse(fd);
+	w->reserve_fd = open("/dev/null", O_RDONLY | O_CLOEXEC);
+}
+
 static void on_listen(struct hs__io *io, uint32_t events)
 {
 	struct hs__worker *w = (struct hs__worker *)((char *)io - offsetof(struct hs__worker, listen_io));
@@ -117,9 +132,12 @@ static void on_listen(struct hs__io *io, uint32_t events)
 		struct sockaddr_storage ss;
 		socklen_t len = sizeof ss;
 		int fd = accept4(io->fd, (struct sockaddr *)&ss, &len, SOCK_NONBLOCK | SOCK_CLOEXEC);
+		if (fd < 0 && (errno == EMFILE || errno == ENFILE)) {
+			refuse_without_descriptors(w);
+			continue;
+		}
 		if (fd < 0)
-			return; /* EAGAIN, or a transient error (EMFILE, ECONNABORTED): retry on
-			           the next wakeup */
+			return; /* EAGAIN, or a transient error (ECONNABORTED): the next wakeup */
 		hs__conn_accept(w, fd, &ss);
 	}
 }
@@ -158,6 +176,7 @@ static int worker_init(struct hs__worker *w, struct hs_server *s, int index)
 	w->srv = s;
 	w->index = index;
 	w->wake_io.fd = -1;
+	w->reserve_fd = open("/dev/null", O_RDONLY | O_CLOEXEC);
 	int rc = hs__loop_init(&w->loop);
 	if (rc < 0)
 		return rc;
@@ -190,6 +209,9 @@ static void worker_fini(struct hs__worker *w)
 	if (w->wake_io.fd >= 0)
 		close(w->wake_io.fd);
 	w->wake_io.fd = -1;
+	if (w->reserve_fd >= 0)
+		close(w->reserve_fd);
+	w->reserve_fd = -1;
 	hs__loop_fini(&w->loop);
 }
 
@@ -233,6 +255,7 @@ int hs_server_serve_forever(struct hs_server *s)
 	for (int i = 0; i < s->nworkers; i++) {
 		ws[i].wake_io.fd = -1;
 		ws[i].loop.epfd = -1;
+		ws[i].reserve_fd = -1;
 	}
 	__atomic_store_n(&s->workers, ws, __ATOMIC_SEQ_CST);
 	for (int i = 0; i < s->nworkers && rc == 0; i++)
