@@ -29,6 +29,7 @@
 
 #define IN_CHUNK 4096
 #define MAX_SPARE 64
+#define CONN_EVENTS (EPOLLIN | EPOLLOUT | EPOLLRDHUP | EPOLLET)
 #define SPARE_BUF_MAX (64 * 1024) /* larger buffers are freed, not kept */
 #define LINGER_MS 2000
 #define SENDFILE_MAX (1LL << 30)
@@ -79,7 +80,7 @@ void hs__conn_accept(struct hs__worker *w, int fd, const void *sa)
 	hs__sockaddr_string(sa, c->addr, sizeof c->addr, &c->port);
 	int one = 1;
 	(void)setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
-	if (hs__loop_add(&w->loop, &c->io, EPOLLIN | EPOLLOUT | EPOLLRDHUP | EPOLLET) < 0) {
+	if (hs__loop_add(&w->loop, &c->io, CONN_EVENTS) < 0) {
 		close(fd);
 		c->next = w->spare;
 		w->spare = c;
@@ -459,7 +460,7 @@ static enum step write_response(struct hs_conn *c)
  * (bounded), so that closing does not reset the connection and destroy the answer. */
 static enum step linger(struct hs_conn *c)
 {
-	char sink[4096];
+	char sink[16384];
 	for (int i = 0; i < 64; i++) {
 		ssize_t n = recv(c->io.fd, sink, sizeof sink, 0);
 		if (n > 0)
@@ -470,6 +471,10 @@ static enum step linger(struct hs_conn *c)
 			return STEP_WAIT;
 		return STEP_CLOSE;
 	}
+	/* More is waiting: let other connections run, and ask for another event (the socket
+	 * is edge-triggered, and a sender blocked on a full window would send no new edge). */
+	if (hs__loop_rearm(&c->w->loop, &c->io, CONN_EVENTS) < 0)
+		return STEP_CLOSE;
 	return STEP_WAIT;
 }
 

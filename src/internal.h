@@ -237,6 +237,9 @@ int hs__loop_init(struct hs__loop *l);
 void hs__loop_fini(struct hs__loop *l);
 int hs__loop_add(struct hs__loop *l, struct hs__io *io, uint32_t events);
 void hs__loop_del(struct hs__loop *l, struct hs__io *io);
+/* Re-registers io: an edge-triggered fd that still has input gets a new event, for a
+ * reader that stopped before EAGAIN to be fair to others. */
+int hs__loop_rearm(struct hs__loop *l, struct hs__io *io, uint32_t events);
 /* Queues or moves t to fire at deadline_ms; -ENOMEM if the heap cannot grow. */
 int hs__timer_set(struct hs__loop *l, struct hs__timer *t, int64_t deadline_ms);
 void hs__timer_cancel(struct hs__loop *l, struct hs__timer *t);

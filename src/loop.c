@@ -46,6 +46,12 @@ int hs__loop_add(struct hs__loop *l, struct hs__io *io, uint32_t events)
 	return epoll_ctl(l->epfd, EPOLL_CTL_ADD, io->fd, &ev) < 0 ? -errno : 0;
 }
 
+int hs__loop_rearm(struct hs__loop *l, struct hs__io *io, uint32_t events)
+{
+	struct epoll_event ev = {.events = events, .data.ptr = io};
+	return epoll_ctl(l->epfd, EPOLL_CTL_MOD, io->fd, &ev) < 0 ? -errno : 0;
+}
+
 void hs__loop_del(struct hs__loop *l, struct hs__io *io)
 {
 	/* Failure means the fd is already gone from the set; nothing to undo. */
