@@ -657,6 +657,54 @@ class ManyConnections(HostileCase):
             time.sleep(0.05)
         return resp
 
+    @unittest.skipUnless(shutil.which("prlimit"), "prlimit (util-linux) is not installed")
+    def test_out_of_descriptors_new_clients_get_503_without_spinning(self):
+        """When the open-file limit is reached before --max-connections (the option set above
+        it, or CGI connections holding pipes and a pidfd besides their socket), accept()
+        fails with EMFILE. The server must not retry at once in a loop (the listener stays
+        readable): it answers the waiting client 503 and serves again once descriptors are
+        free."""
+        limit = 128
+        argv = ["prlimit", f"--nofile={limit}:{limit}", *TARGET.argv(
+            ["-b", "127.0.0.1", "-d", self.doc.root, *H11, harness.OPT_WORKERS, "1",
+             harness.OPT_QUIET, *timeouts(10 * TIMEOUT), harness.OPT_MAX_CONNECTIONS, "1000",
+             "0"])]
+        server = self.start_program(argv, cwd=self.doc.root, env=TARGET.environ())
+        held = []
+        try:
+            for _ in range(limit):   # as many as the server has descriptors, and more
+                held.append(raw_socket(server.port))
+            wait_fds(server.pid, lambda n: n >= limit, 2)
+            started = time.monotonic()
+            extra = raw_socket(server.port)
+            held.append(extra)
+            extra.settimeout(harness.IO_TIMEOUT)
+            try:
+                answer = extra.recv(4096)
+            except OSError as exc:
+                answer = repr(exc).encode()
+            waited = time.monotonic() - started
+            used = cpu_seconds(server.pid)
+            time.sleep(1.0)
+            share = cpu_seconds(server.pid) - used
+        finally:
+            for s in held:
+                s.close()
+        self.assertTrue(answer.startswith(b"HTTP/1.0 503 ") or answer.startswith(b"HTTP/1.1 503 "),
+                        f"out of descriptors, a new client got {answer[:60]!r}")
+        self.assertLess(waited, 0.5, f"the 503 took {waited:.2f}s")
+        self.assertLess(share, 0.2, f"the server used {share:.0%} of a CPU while out of "
+                                    f"descriptors")
+        self.assertEqual(self.fetch_eventually(server, SLACK).code, 200,
+                         "not serving once descriptors were free again")
+
+
+def cpu_seconds(pid):
+    """User plus system CPU time of process pid so far (Linux /proc)."""
+    with open(f"/proc/{pid}/stat") as f:
+        fields = f.read().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
 
 # ------------------------------------------------------------------ smuggling
 
