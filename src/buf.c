@@ -26,7 +26,7 @@ int hs__buf_reserve(struct hs__buf *b, size_t extra)
 	size_t cap = b->cap ? b->cap : 256;
 	while (cap - b->len < extra)
 		cap *= 2;
-	char *p = realloc(b->data, cap);
+	char *p = hs__realloc(b->data, cap);
 	if (!p)
 		return -ENOMEM;
 	b->data = p;

@@ -710,7 +710,7 @@ static char **env_vectors(struct env *e, const struct hs_cgi *cg, char ***envp)
 	size_t ninh = 0;
 	for (char **p = cg->environ_copy; p && *p; p++)
 		ninh++;
-	char **v = e->rc ? NULL : malloc((e->nargs + 1 + ninh + e->nvars + 1) * sizeof *v);
+	char **v = e->rc ? NULL : hs__malloc((e->nargs + 1 + ninh + e->nvars + 1) * sizeof *v);
 	if (!v)
 		return NULL;
 	size_t k = 0;
@@ -831,7 +831,7 @@ static int watch_job(struct job *j, struct hs_conn *c)
 static int start_job(const struct hs_cgi *cg, struct hs_conn *c, const char *path,
                      char **argv, char **envp, const char *name)
 {
-	struct job *j = calloc(1, sizeof *j);
+	struct job *j = hs__calloc(1, sizeof *j);
 	int p[3][2];
 	int rc = j ? make_pipes(p) : -ENOMEM;
 	if (rc < 0) {
@@ -1054,7 +1054,7 @@ static int cgi_slot(const struct hs_handler *h, struct hs_conn *c, const struct 
 {
 	const struct hs_cgi *cg = cgi_of(h);
 	size_t size = 3 * strlen(r->path) + 16, dir_len = 0;
-	char *info = malloc(size);
+	char *info = hs__malloc(size);
 	if (!info)
 		return hs_send_error(c, 500, NULL, NULL);
 	int is = cg->is_cgi ? cg->is_cgi(cg, r->path, info, size, &dir_len)
@@ -1081,14 +1081,14 @@ static int copy_environ(struct hs_cgi *cg)
 	size_t n = 0;
 	for (char **p = environ; p && *p; p++)
 		n++;
-	cg->environ_copy = calloc(n + 1, sizeof *cg->environ_copy);
+	cg->environ_copy = hs__calloc(n + 1, sizeof *cg->environ_copy);
 	if (!cg->environ_copy)
 		return -ENOMEM;
 	size_t k = 0;
 	for (char **p = environ; p && *p; p++) {
 		if (!strchr(*p, '=') || strncmp(*p, "HTTP_PROXY=", 11) == 0)
 			continue;
-		if (!(cg->environ_copy[k++] = strdup(*p)))
+		if (!(cg->environ_copy[k++] = hs__strdup(*p)))
 			return -ENOMEM;
 	}
 	return 0;

@@ -49,7 +49,7 @@ static struct hs_conn *conn_get(struct hs__worker *w)
 		w->nspare--;
 		return c;
 	}
-	c = calloc(1, sizeof *c);
+	c = hs__calloc(1, sizeof *c);
 	if (c)
 		c->file_fd = -1;
 	return c;
@@ -738,7 +738,7 @@ static int own_request(struct hs_conn *c)
 	const struct hs_request *r = c->req;
 	struct hs__buf *b = &c->own_words;
 	if (c->own_headers_cap < r->nheaders + 1) {
-		struct hs_header *h = realloc(c->own_headers, (r->nheaders + 1) * sizeof *h);
+		struct hs_header *h = hs__realloc(c->own_headers, (r->nheaders + 1) * sizeof *h);
 		if (!h)
 			return -ENOMEM;
 		c->own_headers = h;

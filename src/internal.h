@@ -8,14 +8,58 @@
 #ifndef HS_INTERNAL_H
 #define HS_INTERNAL_H
 
+#include <errno.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
 #include <pthread.h>
 #include <sys/types.h>
 #include <time.h>
 
 #include "httpserve.h"
+
+/* ------------------------------------------------------- allocation (alloc.c) */
+
+/* Every allocation the library makes goes through these, and so does every libc call
+ * that allocates behind our back (opendir, realpath, fopen). In the fault-injection
+ * build (-DHS_FAULT_INJECTION, `make faults`) hs__alloc_fails() makes the Nth of them
+ * fail with ENOMEM, N taken from the environment, so that a scripted run can walk
+ * every failure path; in every other build it is a constant false and costs nothing. */
+#ifdef HS_FAULT_INJECTION
+bool hs__alloc_fails(void);
+#else
+static inline bool hs__alloc_fails(void) { return false; }
+#endif
+
+static inline void *hs__malloc(size_t n)
+{
+	if (hs__alloc_fails())
+		return errno = ENOMEM, NULL;
+	return malloc(n);
+}
+
+static inline void *hs__calloc(size_t n, size_t size)
+{
+	if (hs__alloc_fails())
+		return errno = ENOMEM, NULL;
+	return calloc(n, size);
+}
+
+static inline void *hs__realloc(void *p, size_t n)
+{
+	if (hs__alloc_fails())
+		return errno = ENOMEM, NULL;
+	return realloc(p, n);
+}
+
+static inline char *hs__strdup(const char *s)
+{
+	if (hs__alloc_fails())
+		return errno = ENOMEM, NULL;
+	return strdup(s);
+}
 
 /* ---------------------------------------------------------------- buffers */
 

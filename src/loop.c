@@ -116,7 +116,7 @@ static int heap_push(struct hs__loop *l, struct hs__timer *t)
 {
 	if (l->nheap == l->heap_cap) {
 		size_t cap = l->heap_cap ? l->heap_cap * 2 : 64;
-		struct hs__timer **h = realloc(l->heap, cap * sizeof *h);
+		struct hs__timer **h = hs__realloc(l->heap, cap * sizeof *h);
 		if (!h)
 			return -ENOMEM;
 		l->heap = h;

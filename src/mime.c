@@ -394,7 +394,7 @@ const char *hs__mime_guess(const struct hs__mime *m, const char *path, size_t n)
  * when the file cannot be read (the caller then does without it). */
 static int read_file(const char *path, struct hs__buf *b)
 {
-	FILE *f = fopen(path, "rbe");
+	FILE *f = hs__alloc_fails() ? (errno = ENOMEM, NULL) : fopen(path, "rbe");
 	if (!f)
 		return errno == ENOMEM ? -ENOMEM : -EIO;
 	int rc = 0;
@@ -438,7 +438,7 @@ static int push_entry(struct hs__mime *m, size_t *cap, struct sys_entry e)
 {
 	if (m->n_sys == *cap) {
 		size_t ncap = *cap ? *cap * 2 : 256;
-		struct sys_entry *p = realloc(m->sys, ncap * sizeof *p);
+		struct sys_entry *p = hs__realloc(m->sys, ncap * sizeof *p);
 		if (!p)
 			return -ENOMEM;
 		m->sys = p, *cap = ncap;
@@ -536,7 +536,7 @@ int hs__mime_new(struct hs__mime **out, const char *system_file)
 	*out = NULL;
 	if (!builtin_sorted()) /* a bad edit of the table: fail every test, loudly */
 		return -EINVAL;
-	struct hs__mime *m = calloc(1, sizeof *m);
+	struct hs__mime *m = hs__calloc(1, sizeof *m);
 	if (!m)
 		return -ENOMEM;
 	int rc = system_file ? load_system_file(m, system_file) : 0;

@@ -55,7 +55,7 @@ static void fill_defaults(struct hs_options *o)
 
 static struct hs_server *server_alloc(const struct hs_options *o, const struct hs_handler *h)
 {
-	struct hs_server *s = calloc(1, sizeof *s);
+	struct hs_server *s = hs__calloc(1, sizeof *s);
 	if (!s)
 		return NULL;
 	if (o)
@@ -249,7 +249,7 @@ int hs_server_serve_forever(struct hs_server *s)
 	int rc = 0;
 	if (s->workers)
 		return -EBUSY; /* serve_forever runs once per server */
-	struct hs__worker *ws = calloc((size_t)s->nworkers, sizeof *ws);
+	struct hs__worker *ws = hs__calloc((size_t)s->nworkers, sizeof *ws);
 	if (!ws)
 		return -ENOMEM;
 	for (int i = 0; i < s->nworkers; i++) {

@@ -94,7 +94,7 @@ int hs_static_translate_path(const struct hs_static *st, const char *path, char 
 
 static int read_dir(int dfd, struct hs__buf *names, struct hs__buf *ents, size_t *count)
 {
-	DIR *d = fdopendir(dfd);
+	DIR *d = hs__alloc_fails() ? (errno = ENOMEM, NULL) : fdopendir(dfd);
 	if (!d) {
 		close(dfd);
 		return -errno;
@@ -157,7 +157,7 @@ static int list_directory(struct hs_conn *c, const struct hs_request *r, int dfd
 	hs__listing_sort(list, n);
 	/* the title shows the decoded path without query or fragment (Python 3.14) */
 	size_t plen = strcspn(r->path, "?#");
-	char *display = malloc(plen + 1);
+	char *display = hs__malloc(plen + 1);
 	page->len = 0;
 	if (!display)
 		rc = -ENOMEM;
@@ -626,7 +626,7 @@ int hs_static_init(struct hs_static *st, const char *directory)
 	st->root_fd = open(st->directory, O_PATH | O_DIRECTORY | O_CLOEXEC);
 	if (st->root_fd < 0)
 		return -errno;
-	st->root_real = realpath(st->directory, NULL);
+	st->root_real = hs__alloc_fails() ? (errno = ENOMEM, NULL) : realpath(st->directory, NULL);
 	int rc = st->root_real ? hs__mime_new(&st->mime, "/etc/mime.types") : -errno;
 	if (rc < 0)
 		hs_static_fini(st);

@@ -35,7 +35,7 @@ static void on_watch_timer(struct hs__timer *t)
 int hs_watch_new(struct hs_conn *c, int fd, unsigned events, hs_watch_fn *fn, void *arg,
                  struct hs_watch **out)
 {
-	struct hs_watch *w = calloc(1, sizeof *w);
+	struct hs_watch *w = hs__calloc(1, sizeof *w);
 	*out = NULL;
 	if (!w)
 		return -ENOMEM;
