@@ -1,6 +1,8 @@
 # httpserve: builds libhttpserve (static and shared), the httpserve command, the unit
 # tests and the examples, and runs every test. `make SAN=1` builds into build-san/ with
-# AddressSanitizer and UndefinedBehaviorSanitizer; `make CC=clang` builds with clang.
+# AddressSanitizer and UndefinedBehaviorSanitizer; `make CC=clang` builds with clang;
+# `make faults` builds build-fault/ (sanitized, -DHS_FAULT_INJECTION) and fails every
+# allocation of a scripted run in turn.
 
 VERSION   := 0.1.0
 PREFIX    ?= /usr/local
@@ -12,7 +14,11 @@ WARN      := -Wall -Wextra -Werror -Wshadow -Wstrict-prototypes -Wmissing-protot
 BASEFLAGS := -std=c17 -D_GNU_SOURCE -DHS_VERSION_STRING='"$(VERSION)"' -pthread -fPIC \
              -Iinclude -Isrc $(WARN)
 
-ifeq ($(SAN),1)
+ifeq ($(FAULT),1)
+BUILD     ?= build-fault
+OPT       := -O1 -g -fno-omit-frame-pointer -fsanitize=address,undefined -fno-sanitize-recover=all \
+             -DHS_FAULT_INJECTION
+else ifeq ($(SAN),1)
 BUILD     ?= build-san
 OPT       := -O1 -g -fno-omit-frame-pointer -fsanitize=address,undefined -fno-sanitize-recover=all
 else
@@ -36,7 +42,7 @@ STATIC    := $(BUILD)/libhttpserve.a
 SHARED    := $(BUILD)/libhttpserve.so
 CMD       := $(BUILD)/httpserve
 
-.PHONY: all test unit e2e valgrind install clean fuzz bench
+.PHONY: all test unit e2e valgrind faults install clean fuzz bench
 all: $(STATIC) $(SHARED) $(CMD) $(EX_BIN)
 
 $(BUILD)/obj/%.o: src/%.c $(wildcard src/*.h) include/httpserve.h
@@ -75,6 +81,11 @@ valgrind: $(CMD) $(EX_BIN)
 	rm -rf $(BUILD)/valgrind
 	$(PYTHON) tests/e2e/run.py --build $(BUILD) --valgrind $(BUILD)/valgrind
 
+# Every allocation of a scripted run failed in turn, in a sanitized -DHS_FAULT_INJECTION build.
+faults:
+	$(MAKE) FAULT=1 all
+	$(PYTHON) tests/e2e/fault_walk.py --build build-fault
+
 # libFuzzer targets (clang): a short run of each; FUZZ_SECONDS sets the time per target.
 fuzz:
 	bash fuzz/run.sh
@@ -96,4 +107,4 @@ install: $(STATIC) $(SHARED) $(CMD)
 	    > $(DESTDIR)$(PREFIX)/lib/pkgconfig/httpserve.pc
 
 clean:
-	rm -rf build build-san
+	rm -rf build build-san build-fault build-clang

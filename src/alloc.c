@@ -3,12 +3,14 @@
  * the build made with -DHS_FAULT_INJECTION (`make faults`) compiles anything here: the
  * environment variable HTTPSERVE_FAIL_ALLOC=N makes the Nth allocation of the process
  * fail with ENOMEM, once, and says so on standard error, so a test can walk N = 1, 2, ...
- * over a scripted run until a run no longer reaches N. This is the one piece of
+ * over a scripted run until a run no longer reaches N (HTTPSERVE_FAIL_ALLOC_TRACE=1 adds
+ * the call stack of the failed allocation). This is the one piece of
  * process-wide mutable state in the library, and it exists only in that test build.
  */
 #include "internal.h"
 
 #ifdef HS_FAULT_INJECTION
+#include <execinfo.h>
 #include <stdatomic.h>
 #include <stdio.h>
 #include <unistd.h>
@@ -33,6 +35,10 @@ bool hs__alloc_fails(void)
 	int len = snprintf(line, sizeof line, "httpserve: fault injection: allocation %ld fails\n", n);
 	if (write(STDERR_FILENO, line, (size_t)len) < 0) {
 		/* the test then sees no fault line and stops its walk; nothing else to do */
+	}
+	if (getenv("HTTPSERVE_FAIL_ALLOC_TRACE")) { /* where it failed, for whoever debugs */
+		void *frames[24];
+		backtrace_symbols_fd(frames, backtrace(frames, 24), STDERR_FILENO);
 	}
 	return true;
 }

@@ -544,12 +544,14 @@ static void env_set(struct env *e, const char *name, const char *v, size_t n, bo
 		e->rc = -ENOMEM;
 	if (e->rc)
 		return;
-	e->vars[e->nvars++] = e->text.len;
-	size_t start = e->text.len + strlen(name) + 1;
+	size_t at = e->text.len, start = at + strlen(name) + 1;
 	e->rc = hs__buf_puts(&e->text, name) ?: hs__buf_append(&e->text, "=", 1) ?:
 	        (latin1 ? hs__latin1_to_utf8(&e->text, v, n) : hs__buf_append(&e->text, v, n)) ?:
 	        hs__buf_append(&e->text, "", 1);
-	for (size_t i = start; e->rc == 0 && i + 1 < e->text.len; i++)
+	if (e->rc)
+		return;
+	e->vars[e->nvars++] = at;
+	for (size_t i = start; i + 1 < e->text.len; i++)
 		if (e->text.data[i] == '\r' || e->text.data[i] == '\n')
 			e->text.data[i] = ' '; /* never a raw line end in a value */
 }
@@ -1060,7 +1062,9 @@ static int cgi_slot(const struct hs_handler *h, struct hs_conn *c, const struct 
 	int is = cg->is_cgi ? cg->is_cgi(cg, r->path, info, size, &dir_len)
 	                    : hs_cgi_is_cgi(cg, r->path, info, size, &dir_len);
 	int rc;
-	if (is < 0) /* Python: IndexError, a traceback and a dropped connection */
+	if (is == -ENOMEM)
+		rc = hs_send_error(c, 500, NULL, NULL);
+	else if (is < 0) /* Python: IndexError, a traceback and a dropped connection */
 		rc = hs_send_error(c, 404, "File not found", NULL);
 	else if (is > 0)
 		rc = run_cgi(cg, c, r, info, dir_len);

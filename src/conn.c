@@ -108,7 +108,7 @@ static void reset_request(struct hs_conn *c)
 		hs__buf_free(&c->body); /* a large upload's memory goes back at once */
 	c->req = NULL;
 	c->streaming = c->body_wanted = false;
-	c->stream_error = 0;
+	c->stream_error = c->out_error = 0;
 	c->body_seen = 0;
 	c->dops = NULL;
 	c->darg = NULL;

@@ -12,6 +12,8 @@
 #include <strings.h>
 #include <sys/epoll.h>
 
+#include <unistd.h>
+
 #include "internal.h"
 
 /* ------------------------------------------------------------ the view */
@@ -354,6 +356,22 @@ static void refuse_method(struct hs_conn *c)
 	refuse(c, 501, rc ? NULL : m->data, NULL);
 }
 
+/* The slot failed before any of its response left, with nothing queued or with a
+ * response spoiled by a failed append (out of memory, most often): what it queued is
+ * dropped and a 500 goes in its place, so the client gets an answer rather than a
+ * cut-off head or silence. */
+static void answer_failure(struct hs_conn *c, size_t out_start)
+{
+	c->out.len = out_start;
+	c->segs.len = 0;
+	c->out_error = 0;
+	if (c->file_fd >= 0) {
+		close(c->file_fd);
+		c->file_fd = -1;
+	}
+	refuse(c, 500, NULL, NULL);
+}
+
 void hs__request_dispatch(struct hs_conn *c)
 {
 	bool had_body = c->state == HS__READ_BODY;
@@ -376,6 +394,7 @@ void hs__request_dispatch(struct hs_conn *c)
 		return;
 	}
 	c->events &= EPOLLHUP | EPOLLERR; /* a client already gone stays noticed */
+	size_t out_start = c->out.len;
 	int rc = slot(h, c, c->req);
 	if (c->deferred && !c->finished) {
 		/* hs_defer: the handler completes the response from its callbacks */
@@ -385,6 +404,8 @@ void hs__request_dispatch(struct hs_conn *c)
 		return;
 	}
 	c->deferred = false;
+	if ((c->out_error || (rc < 0 && !c->responded)) && c->out_off <= out_start)
+		answer_failure(c, out_start);
 	if (rc < 0 || !c->responded)
 		c->close_connection = true;
 }

@@ -269,9 +269,24 @@ static int append_line_safe(struct hs__buf *b, const char *s)
 	return 0;
 }
 
+/* A failed append spoils the response being built, as a stream error does a FILE: every
+ * later call fails alike, so a handler that misses one error cannot send a head without
+ * its status line, and the engine answers 500 in its place if none of it has left (or
+ * else closes the connection). */
+static int spoil(struct hs_conn *c, int rc)
+{
+	if (rc < 0 && rc != -EINVAL && c->out_error == 0) {
+		c->out_error = rc;
+		c->close_connection = true;
+	}
+	return rc;
+}
+
 int hs_send_response_only(struct hs_conn *c, int code, const char *message)
 {
 	c->responded = true;
+	if (c->out_error)
+		return c->out_error;
 	if (is_http09(c))
 		return 0;
 	if (!message) {
@@ -281,7 +296,7 @@ int hs_send_response_only(struct hs_conn *c, int code, const char *message)
 	}
 	int rc = hs__buf_printf(&c->out, "%s %d ", hs__protocol_version(c), code);
 	rc = rc ?: append_line_safe(&c->out, message);
-	return rc ?: hs__buf_append(&c->out, "\r\n", 2);
+	return spoil(c, rc ?: hs__buf_append(&c->out, "\r\n", 2));
 }
 
 int hs_send_response(struct hs_conn *c, int code, const char *message)
@@ -294,6 +309,8 @@ int hs_send_response(struct hs_conn *c, int code, const char *message)
 
 int hs_send_header(struct hs_conn *c, const char *name, const char *value)
 {
+	if (c->out_error)
+		return c->out_error;
 	if (strpbrk(name, "\r\n:") || strpbrk(value, "\r\n"))
 		return -EINVAL;
 	if (!is_http09(c)) {
@@ -301,7 +318,7 @@ int hs_send_header(struct hs_conn *c, const char *name, const char *value)
 		size_t nl = strlen(name), vl = strlen(value);
 		int rc = hs__buf_reserve(b, nl + vl + 4);
 		if (rc < 0)
-			return rc;
+			return spoil(c, rc);
 		memcpy(b->data + b->len, name, nl);
 		memcpy(b->data + b->len + nl, ": ", 2);
 		memcpy(b->data + b->len + nl + 2, value, vl);
@@ -319,9 +336,11 @@ int hs_send_header(struct hs_conn *c, const char *name, const char *value)
 
 int hs_end_headers(struct hs_conn *c)
 {
+	if (c->out_error)
+		return c->out_error;
 	if (is_http09(c))
 		return 0;
-	return hs__buf_append(&c->out, "\r\n", 2);
+	return spoil(c, hs__buf_append(&c->out, "\r\n", 2));
 }
 
 int hs_flush_headers(struct hs_conn *c)
@@ -335,7 +354,7 @@ int hs_flush_headers(struct hs_conn *c)
 long hs_write(struct hs_conn *c, const void *buf, size_t len)
 {
 	c->responded = true;
-	int rc = hs__buf_append(&c->out, buf, len);
+	int rc = c->out_error ?: spoil(c, hs__buf_append(&c->out, buf, len));
 	return rc < 0 ? rc : (long)len;
 }
 
@@ -344,13 +363,15 @@ int hs_send_file(struct hs_conn *c, int fd, long long offset, long long length)
 	bool again = c->file_fd >= 0 && fd == c->file_fd; /* one more range of the same file */
 	int rc = 0;
 	c->responded = true;
-	if (c->file_fd >= 0 && !again)
+	if (c->out_error)
+		rc = c->out_error;
+	else if (c->file_fd >= 0 && !again)
 		rc = -EBUSY;
 	else if (offset < 0 || length < 0)
 		rc = -EINVAL;
 	else if (length > 0) {
 		struct hs__file_seg seg = {.out_end = c->out.len, .off = offset, .len = length};
-		rc = hs__buf_append(&c->segs, &seg, sizeof seg);
+		rc = spoil(c, hs__buf_append(&c->segs, &seg, sizeof seg));
 		if (rc == 0)
 			c->file_fd = fd;
 	}
@@ -429,9 +450,9 @@ int hs__send_error_header(struct hs_conn *c, int code, const char *message,
 	if (has_body && rc == 0) {
 		char len_text[24];
 		page->len = 0;
-		rc = render_error_page(page, h->error_message_format ? h->error_message_format
+		rc = spoil(c, render_error_page(page, h->error_message_format ? h->error_message_format
 		                                                     : default_error_format,
-		                       code, message, explain);
+		                       code, message, explain));
 		snprintf(len_text, sizeof len_text, "%zu", page->len);
 		rc = rc ?: hs_send_header(c, "Content-Type", h->error_content_type
 		                                                 ? h->error_content_type

@@ -357,6 +357,8 @@ static int user_get(const struct hs_handler *self, struct hs_conn *c, const stru
 		reply(c, "failed");
 		return -1;
 	}
+	if (strcmp(p, "/fail-silent") == 0) /* failed before queuing anything: a 500 */
+		return -ENOMEM;
 	if (strcmp(p, "/log") == 0) {
 		hs_log_error(c, "note %d", 42);
 		return reply(c, "logged");
@@ -541,6 +543,11 @@ static const struct error_case user_errors[] = {
 	 "GET /custom HTTP/1.1\r\n" HOST "\r\n", "HTTP/1.1 400 Bad <thing> & co",
 	 "Bad &lt;thing&gt; &amp; co", "Use &lt;b&gt;this&lt;/b&gt;",
 	 LOG("code 400, message Bad <thing> & co") LOG("\"GET /custom HTTP/1.1\" 400 -")},
+	{"a slot failing before it queued anything: 500, then closed",
+	 "GET /fail-silent HTTP/1.1\r\n" HOST "\r\n" NEXT, "HTTP/1.1 500 Internal Server Error",
+	 "Internal Server Error", "Server got itself in trouble",
+	 LOG("code 500, message Internal Server Error")
+	 LOG("\"GET /fail-silent HTTP/1.1\" 500 -")},
 	{"send_error(204): no body", "GET /204 HTTP/1.1\r\n" HOST "\r\n", "HTTP/1.1 204 No Content",
 	 "", "", NULL},
 	{"send_error(304): no body", "GET /304 HTTP/1.1\r\n" HOST "\r\n",

@@ -1,0 +1,253 @@
+#!/usr/bin/env python3
+"""fault_walk.py: fails every allocation of a scripted run, one at a time (issue 6, item 5).
+
+`make faults` builds httpserve with -DHS_FAULT_INJECTION and ASan+UBSan into build-fault/ and
+runs this: `python3 tests/e2e/fault_walk.py --build build-fault`. In that build the variable
+HTTPSERVE_FAIL_ALLOC=N makes the Nth allocation of the process (every hs__malloc, hs__calloc,
+hs__realloc, hs__strdup, and the opendir/realpath/fopen that allocate) fail once with ENOMEM,
+and the server says so on stderr. For N = 1, 2, ... this starts the server, runs the same
+script of requests (static files, a listing, a 404, keep-alive, pipelining, ranges, a 304, a
+large head, a CGI POST with a chunked body, a GET with a body), and checks:
+
+- when the failure hits start-up, the server exits non-zero with one "httpserve: ..." line;
+- otherwise every answer in the script is the expected one, a 500 or 503, or the connection
+  closes early; the server is still running afterwards and serves a final request whole;
+- it stops cleanly on SIGINT (exit 0), so LeakSanitizer found no leak, and no sanitizer
+  report appears anywhere in its output.
+
+The walk ends at the first N that the run no longer reaches (no fault line on stderr). One
+worker thread keeps the order of allocations the same from run to run.
+"""
+
+import argparse
+import os
+import re
+import signal
+import subprocess
+import sys
+import time
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+MAX_RUNS = 3000          # the walk never goes beyond this N
+WALK_SECONDS = 600       # nor runs longer than this
+ACCEPTABLE_FAILURES = (500, 503)
+
+CGI_SCRIPT = b"""#!/bin/sh
+printf 'Content-Type: text/plain\\r\\n\\r\\n'
+cat
+"""
+
+
+def parse_args(argv):
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--build", default="build-fault",
+                        help="the build directory holding an -DHS_FAULT_INJECTION httpserve")
+    parser.add_argument("--first", type=int, default=1, help="the first N to fail")
+    parser.add_argument("--last", type=int, default=MAX_RUNS, help="the last N to fail")
+    parser.add_argument("-v", "--verbose", action="store_true", help="a line for every N")
+    parser.add_argument("--trace", action="store_true",
+                        help="show the server's stderr, with the failed allocation's stack, "
+                             "for every run with a problem")
+    return parser.parse_args(argv)
+
+
+class Outcome:
+    """What one run saw: the problems found, and whether the injected fault was reached."""
+
+    def __init__(self):
+        self.problems = []
+        self.reached = False
+        self.failed_answers = 0
+        self.stderr = ""
+
+
+def script(h):
+    """(name, request bytes, methods, expected codes) for every exchange of the script, each
+    on a new connection; the requests of one exchange are pipelined."""
+    big = "x" * 12000
+    return [
+        ("keep-alive file, listing, 404",
+         h.get("/a.txt", "HTTP/1.1") + h.get("/listdir/", "HTTP/1.1") +
+         h.get("/missing.txt", "HTTP/1.1"),
+         ["GET"] * 3, [200, 200, 404]),
+        ("pipelined HEAD, ranges, index page",
+         h.request("HEAD", "/a.txt", "HTTP/1.1", [("Host", "x")]) +
+         h.get("/a.txt", "HTTP/1.1", [("Range", "bytes=0-3,5-7")]) +
+         h.get("/sub/", "HTTP/1.1", [("Connection", "close")]),
+         ["HEAD", "GET", "GET"], [200, 206, 200]),
+        ("redirect", h.get("/listdir", "HTTP/1.0"), ["GET"], [301]),
+        ("large head", h.get("/a.txt", "HTTP/1.1", [("X-Big", big), ("Connection", "close")]),
+         ["GET"], [200]),
+        ("conditional", h.get("/a.txt", "HTTP/1.1", [
+            ("If-Modified-Since", "Wed, 01 Jan 2025 00:00:00 GMT"), ("Connection", "close")]),
+         ["GET"], [304]),
+        ("GET with a body",
+         h.request("GET", "/a.txt", "HTTP/1.1", [("Host", "x"), ("Content-Length", "5000"),
+                                                 ("Connection", "close")], b"b" * 5000),
+         ["GET"], [200]),
+        ("CGI POST, chunked",
+         h.request("POST", "/cgi-bin/echo.sh", "HTTP/1.1",
+                   [("Host", "x"), ("Transfer-Encoding", "chunked"), ("Connection", "close")],
+                   b"5\r\nhello\r\n0\r\n\r\n"),
+         ["POST"], [200]),
+    ]
+
+
+def run_exchange(h, port, name, data, methods, expected, outcome):
+    """Sends one exchange and checks its answers; returns the responses read."""
+    try:
+        raw = h.exchange(port, data)
+    except (h.ProtocolError, OSError) as exc:
+        outcome.problems.append(f"{name}: {exc}")
+        return []
+    try:
+        responses = h.parse_stream(raw, methods)
+    except h.ProtocolError as exc:
+        outcome.problems.append(f"{name}: unparsable answer {exc}: {raw[:300]!r}")
+        return []
+    for resp, want in zip(responses, expected):
+        if resp.code in ACCEPTABLE_FAILURES:
+            outcome.failed_answers += 1
+            return responses  # the server closes after an error
+        if resp.code != want:
+            outcome.problems.append(f"{name}: {resp.code} where {want} (or 500/503) was due: "
+                                    f"{raw[:300]!r}")
+    return responses
+
+
+def check_final(h, port, doc, outcome):
+    """After the script the server must serve a file whole: the fault was one allocation."""
+    try:
+        resp = h.fetch(port, "/a.txt")
+        if resp.code in ACCEPTABLE_FAILURES:  # the fault struck this request: once more
+            resp = h.fetch(port, "/a.txt")
+    except (h.ProtocolError, OSError) as exc:
+        outcome.problems.append(f"final request: {exc}")
+        return
+    if resp.code != 200 or resp.body != doc.files["/a.txt"]:
+        outcome.problems.append(f"final request: {resp.code} {resp.body[:80]!r}")
+
+
+def sanitizer_reports(text):
+    return [line for line in text.splitlines()
+            if "Sanitizer" in line or "runtime error:" in line or "LeakSanitizer" in line]
+
+
+def run_once(h, doc, n, trace):
+    """Starts the server failing allocation n, runs the script, stops it."""
+    outcome = Outcome()
+    env = dict(os.environ, HTTPSERVE_FAIL_ALLOC=str(n),
+               ASAN_OPTIONS="detect_leaks=1:abort_on_error=0:exitcode=86",
+               UBSAN_OPTIONS="halt_on_error=1:print_stacktrace=1")
+    if trace:
+        env["HTTPSERVE_FAIL_ALLOC_TRACE"] = "1"
+    argv = [h.httpserve_path(), "-b", "127.0.0.1", "-d", doc.root, "--cgi", "--workers", "1",
+            "-p", "HTTP/1.1", "0"]
+    server = h.ServerProcess(argv, cwd=doc.root, env=env)
+    try:
+        server.wait_banner()
+    except h.ProtocolError:
+        status = server.stop()
+        check_startup_failure(server, status, n, outcome)
+        return outcome
+    try:
+        for name, data, methods, expected in script(h):
+            run_exchange(h, server.port, name, data, methods, expected, outcome)
+            if server.proc.poll() is not None:
+                break
+        else:
+            check_final(h, server.port, doc, outcome)
+    finally:
+        refused = any("Connection refused" in p for p in outcome.problems)
+        exited_alone = (server.wait_exit(h.STOP_TIMEOUT) if refused else server.proc.poll()) \
+            is not None
+        status = server.stop()
+    if exited_alone and not outcome.failed_answers and "Serving HTTP" in server.stdout():
+        # serve_forever failed before serving anyone: a start-up failure after the banner
+        outcome.problems = []
+        check_startup_failure(server, status, n, outcome)
+        return outcome
+    err = outcome.stderr = server.stderr()
+    outcome.reached = f"allocation {n} fails" in err
+    if status != 0:
+        outcome.problems.append(f"exit status {status} after SIGINT")
+    outcome.problems += sanitizer_reports(err)
+    return outcome
+
+
+def check_startup_failure(server, status, n, outcome):
+    err = outcome.stderr = server.stderr()
+    outcome.reached = f"allocation {n} fails" in err
+    lines = [l for l in err.splitlines() if "fault injection" not in l and "[0x" not in l]
+    if not outcome.reached:
+        outcome.problems.append(f"no banner, and the fault was not reached: {err[-500:]}")
+    if status in (0, None) or status < 0:
+        outcome.problems.append(f"start-up failure ended with status {status}")
+    if len(lines) != 1 or not lines[0].startswith("httpserve: "):
+        outcome.problems.append(f"start-up failure did not print one httpserve: line: {lines}")
+    outcome.problems += sanitizer_reports(err)
+
+
+def symbolize(text):
+    """The backtrace lines of text, "binary(+0xOFFSET)", with addr2line's function:line."""
+    out = []
+    for line in text.splitlines():
+        m = re.match(r"(\S+)\(\+(0x[0-9a-f]+)\)", line)
+        if m and "httpserve" in m[1]:
+            where = subprocess.run(["addr2line", "-f", "-p", "-e", m[1], m[2]],
+                                   capture_output=True, text=True).stdout.strip()
+            line = f"    {where}"
+        out.append(line)
+    return "\n".join(out)
+
+
+def make_root(h):
+    doc = h.make_docroot({"cgi-bin/echo.sh": CGI_SCRIPT})
+    for top, dirs, files in os.walk(doc.base):
+        os.chmod(top, 0o755)
+        for name in files:
+            os.chmod(os.path.join(top, name), 0o755)
+    return doc
+
+
+def main(argv):
+    args = parse_args(argv)
+    build = os.path.abspath(args.build)
+    os.environ["HTTPSERVE_E2E_BUILD"] = build
+    os.environ["HTTPSERVE_E2E_SANITIZED"] = "1"
+    sys.path.insert(0, HERE)
+    import harness as h
+    doc = make_root(h)
+    start, failures, n, failed_answers = time.monotonic(), 0, args.first, 0
+    try:
+        for n in range(args.first, args.last + 1):
+            if time.monotonic() - start > WALK_SECONDS:
+                print(f"fault walk: FAIL: still walking after {WALK_SECONDS}s at N={n}")
+                return 1
+            outcome = run_once(h, doc, n, args.trace)
+            failed_answers += outcome.failed_answers
+            if outcome.problems:
+                failures += 1
+                print(f"fault walk: N={n}: " + "\n    ".join(outcome.problems), flush=True)
+                if args.trace:
+                    print(symbolize(outcome.stderr), flush=True)
+            elif args.verbose:
+                print(f"fault walk: N={n}: ok ({outcome.failed_answers} 5xx)", flush=True)
+            if not outcome.reached:
+                break
+        else:
+            if args.last == MAX_RUNS:
+                print(f"fault walk: FAIL: the run still allocates after N={MAX_RUNS}")
+                return 1
+    finally:
+        h.remove_tree(doc.base)
+    verdict = "FAIL" if failures else "ok"
+    print(f"fault walk: {verdict}: failed each of {n - 1} allocations in turn "
+          f"({failed_answers} answers were 500/503; {failures} runs with problems) "
+          f"in {time.monotonic() - start:.0f}s")
+    return 1 if failures else 0
+
+
+if __name__ == "__main__":
+    signal.signal(signal.SIGINT, signal.default_int_handler)
+    sys.exit(main(sys.argv[1:]))
