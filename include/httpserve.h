@@ -52,7 +52,9 @@ typedef int hs_method_fn(const struct hs_handler *self, struct hs_conn *c,
                          const struct hs_request *req);
 
 /* BaseHTTPRequestHandler. A NULL slot or string is Python's default. A slot returns 0,
- * or a negative value to drop the connection after what it queued is sent. A slot never
+ * or a negative value to drop the connection after what it queued is sent. When a slot
+ * queued nothing and fails, or a send_* call failed (out of memory) and every later one
+ * then fails alike, the client gets a 500 in place of the response. A slot never
  * blocks: it queues its response and returns; the server sends it without stalling
  * other clients. */
 struct hs_handler {

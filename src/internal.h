@@ -418,6 +418,7 @@ struct hs__worker {
 	struct hs_request req;
 };
 
+	int out_error;      /* sticky: building the response failed (negative errno) */
 struct hs_server {
 	const struct hs_handler *handler;
 	struct hs_options opt; /* with defaults filled in */
