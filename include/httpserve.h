@@ -81,6 +81,11 @@ struct hs_handler {
 	 * hs_defer), and content_length is -1 for a chunked body. A body the slot leaves
 	 * unread closes the connection after the response. */
 	bool stream_body;
+	/* true: the slots never read a request body (the static handler's GET and HEAD).
+	 * It is still received, checked and limited by max_body before the slot runs, so
+	 * the next request is found where it starts, but its bytes are dropped as they
+	 * arrive instead of held; hs_read_body then finds nothing. */
+	bool ignore_body;
 };
 
 struct hs_options {

@@ -110,6 +110,7 @@ static void reset_request(struct hs_conn *c)
 	c->streaming = c->body_wanted = false;
 	c->stream_error = c->out_error = 0;
 	c->body_seen = 0;
+	c->dropping = false;
 	c->dops = NULL;
 	c->darg = NULL;
 	c->deferred = c->finished = c->failed = c->drain_wanted = false;
@@ -296,9 +297,11 @@ static int take_buffered_body(struct hs_conn *c)
 		used = data = avail < (size_t)c->body_left ? avail : (size_t)c->body_left;
 		c->body_left -= (long long)data;
 	}
-	if ((long long)(c->body.len + data) > c->w->srv->opt.max_body)
+	if ((long long)(c->body.len + data) + c->body_seen > c->w->srv->opt.max_body)
 		return -EFBIG;
-	if (hs__buf_append(&c->body, start, data) < 0)
+	if (c->dropping)
+		c->body_seen += (long long)data;
+	else if (hs__buf_append(&c->body, start, data) < 0)
 		return -ENOMEM;
 	memmove(start, start + used, avail - used);
 	in->len -= used;
@@ -338,7 +341,11 @@ static enum step read_body(struct hs_conn *c)
 			return STEP_CLOSE;
 		if (!c->chunked) {
 			c->body_left -= n;
-			if ((long long)c->body.len > c->w->srv->opt.max_body) {
+			if (c->dropping) {
+				c->body_seen += n;
+				c->body.len = 0;
+			}
+			if ((long long)c->body.len + c->body_seen > c->w->srv->opt.max_body) {
 				hs__request_head_error(c, 413);
 				return STEP_NEXT;
 			}

@@ -360,7 +360,8 @@ struct hs_conn {
 	bool streaming;
 	bool body_wanted;    /* hs_read_body said -EAGAIN: on_body when more arrives */
 	int stream_error;    /* sticky: the body stream failed (negative errno) */
-	long long body_seen; /* decoded bytes of a streamed chunked body (max_body) */
+	long long body_seen; /* decoded bytes of a streamed chunked or dropped body (max_body) */
+	bool dropping;       /* handler->ignore_body: body bytes are counted, not kept */
 
 	/* a deferred response (hs_defer) */
 	const struct hs_defer_ops *dops;

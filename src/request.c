@@ -318,6 +318,7 @@ int hs__request_prepare(struct hs_conn *c, size_t nh)
 				c->w->req.content_length = -1;
 		} else {
 			c->state = HS__READ_BODY;
+			c->dropping = c->w->srv->handler->ignore_body;
 		}
 	}
 	return 0;
@@ -382,7 +383,7 @@ void hs__request_dispatch(struct hs_conn *c)
 			return;
 		}
 		if (had_body)
-			c->w->req.content_length = (long long)c->body.len;
+			c->w->req.content_length = c->dropping ? 0 : (long long)c->body.len;
 	}
 	if (c->http09)
 		c->close_connection = true;

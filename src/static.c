@@ -643,3 +643,4 @@ void hs_static_fini(struct hs_static *st)
 	st->root_real = NULL;
 	st->mime = NULL;
 }
+	st->base.ignore_body = true; /* GET and HEAD never read one */

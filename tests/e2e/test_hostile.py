@@ -961,17 +961,14 @@ class Memory(HostileCase):
 
     @unittest.skipIf(harness.INSTRUMENTED, "memory is measured on the plain build only "
                      "(ASan's quarantine and valgrind keep freed memory)")
-    @unittest.expectedFailure   # BUG: an ignored body is buffered whole (issue 6 report)
     def test_a_body_the_handler_ignores_is_not_buffered(self):
         """A body the handler never reads (a GET with a body, to the static handler) is
         consumed as it arrives, not held: memory does not grow with its size.
 
-        BUG: src/conn.c reads every body into c->body, up to --max-body (64 MiB), before
-        the slot runs, whether or not the slot will read it; the static handler's do_GET
-        never does. CLIENTS connections announcing BODY bytes each make the server hold
-        CLIENTS x BODY, and --max-connections x --max-body in the worst case (about 30 GiB
-        with an open-file limit of 1024). Python reads none of it. Discarding the bytes of a
-        body the handler does not want (as the LINGER state does) would keep it bounded."""
+        Once a bug: every body was read into memory, up to --max-body (64 MiB), before the
+        slot ran, so CLIENTS connections announcing BODY bytes made the server hold
+        CLIENTS x BODY. The static handler now says ignore_body, and the engine drops those
+        bytes as they arrive (framing and --max-body still checked)."""
         server = self.serve(harness.OPT_WORKERS, "1", timeout_args=timeouts(10 * TIMEOUT))
         baseline = rss_mib(server.pid)
         body = b"x" * self.BODY

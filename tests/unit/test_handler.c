@@ -440,6 +440,8 @@ static const struct hs_handler hfmt = {
 	.error_content_type = "text/plain"};
 static const struct hs_handler hlog = {.protocol_version = "HTTP/1.1", USER_SLOTS,
                                        .log_message = record_log};
+static const struct hs_handler hign = {.protocol_version = "HTTP/1.1", USER_SLOTS,
+                                       .ignore_body = true};
 
 struct exact_case {
 	const char *name;
@@ -490,6 +492,13 @@ static const struct exact_case user_cases[] = {
 	 "POST /up HTTP/1.1\r\n" HOST "Transfer-Encoding: chunked\r\n\r\n"
 	 "5\r\nhello\r\n6;x=1\r\n world\r\n0\r\nX-Trailer: 1\r\n\r\n" NEXT,
 	 OK("HTTP/1.1", "22", "cl=11 body=hello world") OK("HTTP/1.1", "5", "/next"), NULL},
+	{"ignore_body: a Content-Length body is dropped; the next request after it", &hign,
+	 "POST /up HTTP/1.1\r\n" HOST "Content-Length: 5\r\n\r\nhello" NEXT,
+	 OK("HTTP/1.1", "10", "cl=0 body=") OK("HTTP/1.1", "5", "/next"), NULL},
+	{"ignore_body: a chunked body is dropped; the next request after it", &hign,
+	 "POST /up HTTP/1.1\r\n" HOST "Transfer-Encoding: chunked\r\n\r\n"
+	 "5\r\nhello\r\n6;x=1\r\n world\r\n0\r\nX-Trailer: 1\r\n\r\n" NEXT,
+	 OK("HTTP/1.1", "10", "cl=0 body=") OK("HTTP/1.1", "5", "/next"), NULL},
 	{"a repeated, equal Content-Length is one length", &h11,
 	 "POST /up HTTP/1.1\r\n" HOST "Content-Length: 2\r\nContent-Length: 2\r\n\r\nhi",
 	 OK("HTTP/1.1", "12", "cl=2 body=hi"), NULL},
@@ -833,8 +842,16 @@ static void test_max_body(void)
 		 "POST /up HTTP/1.1\r\n" HOST "Expect: 100-continue\r\nContent-Length: 11\r\n\r\n",
 		 "HTTP/1.1 413 Content Too Large", "Content Too Large", "Content is too large", NULL},
 	};
-	for (size_t i = 0; i < sizeof too_large / sizeof too_large[0]; i++)
+	for (size_t i = 0; i < sizeof too_large / sizeof too_large[0]; i++) {
 		check_error(&too_large[i], &h11, &small, 0);
+		check_error(&too_large[i], &hign, &small, 0); /* dropped bodies count alike */
+	}
+	static const struct error_case bad_chunks = {
+		"ignore_body: a malformed chunked body is still a 400, before any answer",
+		"GET /x HTTP/1.1\r\n" HOST "Transfer-Encoding: chunked\r\n\r\n5\r\nhello\r\nzz\r\n"
+		NEXT, "HTTP/1.1 400 Malformed chunked body", "Malformed chunked body",
+		"Bad request syntax or unsupported method", NULL};
+	check_error(&bad_chunks, &hign, NULL, 0);
 	static const char at_cl[] = "POST /up HTTP/1.1\r\n" HOST "Content-Length: 10\r\n\r\n0123456789";
 	static const char at_chunked[] = "POST /up HTTP/1.1\r\n" HOST
 	                                 "Transfer-Encoding: chunked\r\n\r\n"
