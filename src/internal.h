@@ -354,6 +354,7 @@ struct hs_conn {
 	bool close_connection;
 	bool force_http10;  /* errors before the version is known: SPEC section 3 */
 	bool responded;     /* the handler queued something */
+	int out_error;      /* sticky: building the response failed (negative errno) */
 
 	/* a body streamed to the slot (handler->stream_body): hs_read_body reads the socket;
 	 * `body` then holds only decoded chunk data not yet taken */
@@ -419,7 +420,6 @@ struct hs__worker {
 	struct hs_request req;
 };
 
-	int out_error;      /* sticky: building the response failed (negative errno) */
 struct hs_server {
 	const struct hs_handler *handler;
 	struct hs_options opt; /* with defaults filled in */
