@@ -623,6 +623,7 @@ int hs_static_init(struct hs_static *st, const char *directory)
 	st->directory = directory ? directory : ".";
 	st->base.do_GET = send_head;
 	st->base.do_HEAD = send_head;
+	st->base.ignore_body = true; /* GET and HEAD never read one */
 	st->root_fd = open(st->directory, O_PATH | O_DIRECTORY | O_CLOEXEC);
 	if (st->root_fd < 0)
 		return -errno;
@@ -643,4 +644,3 @@ void hs_static_fini(struct hs_static *st)
 	st->root_real = NULL;
 	st->mime = NULL;
 }
-	st->base.ignore_body = true; /* GET and HEAD never read one */
