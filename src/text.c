@@ -46,50 +46,78 @@ static bool url_safe(unsigned char c)
 	       c == '_' || c == '.' || c == '-' || c == '~' || c == '/';
 }
 
-static int html_escape(struct hs__buf *out, const char *s, size_t n, bool latin1)
+/* The entity html.escape(quote=False) writes for c, or NULL when c stays. */
+static const char *html_entity(unsigned char c)
 {
-	size_t start = out->len;
-	int rc = 0;
-	for (size_t i = 0; i < n && rc == 0; i++) {
-		switch (s[i]) {
-		case '&': rc = hs__buf_puts(out, "&amp;"); break;
-		case '<': rc = hs__buf_puts(out, "&lt;"); break;
-		case '>': rc = hs__buf_puts(out, "&gt;"); break;
-		default:
-			rc = latin1 ? put_latin1_as_utf8(out, (unsigned char)s[i])
-			            : hs__buf_append(out, &s[i], 1);
-			break;
-		}
-	}
-	return undo_on_error(out, start, rc);
-}
-
-int hs__html_escape(struct hs__buf *out, const char *s, size_t n)
-{
-	return html_escape(out, s, n, false);
+	return c == '&' ? "&amp;" : c == '<' ? "&lt;" : c == '>' ? "&gt;" : NULL;
 }
 
 int hs__html_escape_latin1(struct hs__buf *out, const char *s, size_t n)
 {
-	return html_escape(out, s, n, true);
+	size_t start = out->len;
+	int rc = 0;
+	for (size_t i = 0; i < n && rc == 0; i++) {
+		const char *ent = html_entity((unsigned char)s[i]);
+		rc = ent ? hs__buf_puts(out, ent) : put_latin1_as_utf8(out, (unsigned char)s[i]);
+	}
+	return undo_on_error(out, start, rc);
+}
+
+/* Bytes are copied in runs between the characters that need an entity; the worst case
+ * (every byte an "&amp;") is reserved once, so nothing below can fail. */
+int hs__html_escape(struct hs__buf *out, const char *s, size_t n)
+{
+	if (n == 0)
+		return 0; /* out->data may still be NULL */
+	if (n > SIZE_MAX / 5)
+		return -ENOMEM;
+	int rc = hs__buf_reserve(out, 5 * n);
+	if (rc < 0)
+		return rc;
+	char *o = out->data + out->len;
+	size_t run = 0;
+	for (size_t i = 0; i < n; i++) {
+		const char *ent = html_entity((unsigned char)s[i]);
+		if (!ent)
+			continue;
+		memcpy(o, s + run, i - run);
+		o += i - run;
+		size_t en = strlen(ent);
+		memcpy(o, ent, en);
+		o += en;
+		run = i + 1;
+	}
+	memcpy(o, s + run, n - run);
+	out->len = (size_t)(o + (n - run) - out->data);
+	return 0;
 }
 
 /* Works on bytes: Python's quote() first encodes its str as UTF-8, and the bytes it
- * then escapes are exactly the bytes we are given. */
+ * then escapes are exactly the bytes we are given. The worst case (every byte %XX) is
+ * reserved once; the bytes are then written directly. */
 int hs__url_quote(struct hs__buf *out, const char *s, size_t n)
 {
-	size_t start = out->len;
-	int rc = hs__buf_reserve(out, n);
-	for (size_t i = 0; i < n && rc == 0; i++) {
+	if (n == 0)
+		return 0; /* out->data may still be NULL */
+	if (n > SIZE_MAX / 3)
+		return -ENOMEM;
+	int rc = hs__buf_reserve(out, 3 * n);
+	if (rc < 0)
+		return rc;
+	char *o = out->data + out->len;
+	for (size_t i = 0; i < n; i++) {
 		unsigned char c = (unsigned char)s[i];
 		if (url_safe(c)) {
-			rc = hs__buf_append(out, &c, 1);
+			*o++ = (char)c;
 		} else {
-			char esc[3] = {'%', hex_upper[c >> 4], hex_upper[c & 15]};
-			rc = hs__buf_append(out, esc, sizeof esc);
+			o[0] = '%';
+			o[1] = hex_upper[c >> 4];
+			o[2] = hex_upper[c & 15];
+			o += 3;
 		}
 	}
-	return undo_on_error(out, start, rc);
+	out->len = (size_t)(o - out->data);
+	return 0;
 }
 
 /* "%" followed by two hex digits is an escape wherever it appears (a "%" is never

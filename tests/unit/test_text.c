@@ -38,6 +38,12 @@ static const struct row html_rows[] = {
 	ROW("&amp;", "&amp;amp;"),
 	ROW("\"quotes' stay\"", "\"quotes' stay\""), /* quote=False */
 	ROW("\xc3\xa9\xff", "\xc3\xa9\xff"),
+	/* runs between entities, at either end, and entities back to back */
+	ROW("&start", "&amp;start"),
+	ROW("end>", "end&gt;"),
+	ROW("<<&&>>", "&lt;&lt;&amp;&amp;&gt;&gt;"),
+	ROW("a long run before < and a long run after", "a long run before &lt; and a long run after"),
+	ROW("nul\x00<\x00", "nul\x00&lt;\x00"),
 };
 
 static const struct row quote_rows[] = {
@@ -52,6 +58,8 @@ static const struct row quote_rows[] = {
 	ROW("\xc3\xa9", "%C3%A9"), /* "é" in UTF-8: uppercase hex */
 	ROW("\xff", "%FF"),
 	ROW("<a>\"'", "%3Ca%3E%22%27"),
+	ROW("file-0001-with-a-longer-name.txt", "file-0001-with-a-longer-name.txt"),
+	ROW("a b&c", "a%20b%26c"),
 };
 
 static const struct row repr_rows[] = {
