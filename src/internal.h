@@ -153,11 +153,20 @@ struct hs__dirent {
 	bool is_link; /* os.path.islink */
 };
 
-/* Sorts entries as Python's list.sort(key=str.lower): stable, case-insensitive. */
+/* Sorts entries as Python's list.sort(key=str.lower): stable, case-insensitive. In
+ * place, so it cannot fail; hs__listing_sort_buf is faster given room for n entries. */
 void hs__listing_sort(struct hs__dirent *e, size_t n);
+void hs__listing_sort_buf(struct hs__dirent *e, size_t n, struct hs__dirent *tmp);
 /* Renders Python's listing page for the decoded URL path display_path. */
 int hs__listing_render(struct hs__buf *out, const char *display_path, size_t dn,
                        const struct hs__dirent *e, size_t n);
+/* The same page in its three parts: the head up to "<ul>\n" (the title and h1 show
+ * display_path), one "<li>" line per entry, and the tail. The entries depend on the
+ * directory alone, so they can be cached apart from the title. Each returns 0 or
+ * -ENOMEM, leaving out as it was on failure. */
+int hs__listing_render_head(struct hs__buf *out, const char *display_path, size_t dn);
+int hs__listing_render_entries(struct hs__buf *out, const struct hs__dirent *e, size_t n);
+int hs__listing_render_tail(struct hs__buf *out);
 
 /* ---------------------------------------------------------- parser (parse.c) */
 
@@ -353,6 +362,7 @@ struct hs_conn {
 	const struct hs_request *req;
 	bool close_connection;
 	bool force_http10;  /* errors before the version is known: SPEC section 3 */
+	bool client_done;   /* the client will send nothing more: "close", or HTTP/1.0 */
 	bool responded;     /* the handler queued something */
 	int out_error;      /* sticky: building the response failed (negative errno) */
 
@@ -400,6 +410,8 @@ struct hs__worker {
 	size_t nconns;
 	struct hs_conn *spare; /* closed connections kept for reuse, buffers included */
 	size_t nspare;
+	void *idle_bufs;       /* IN_CHUNK-sized buffers given back by idle connections */
+	size_t nidle_bufs;
 
 	bool draining;
 	int64_t drain_deadline_ms;

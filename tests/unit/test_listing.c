@@ -97,6 +97,34 @@ static void test_title(void)
 	hs__buf_free(&b);
 }
 
+/* The three parts (head, entries, tail) make the page that hs__listing_render makes, so
+ * the cached entries and a title rendered per request give Python's bytes. */
+static void test_parts(void)
+{
+	struct hs__dirent e[] = {ENT("a&b", false, false), ENT("d", true, false),
+	                         ENT("l", true, true), ENT("<x y>", false, true)};
+	const char *path = "/p&q/";
+	struct hs__buf whole = {0}, parts = {0};
+	CHECK_INT(hs__listing_render(&whole, path, strlen(path), e, 4), 0);
+	CHECK_INT(hs__listing_render_head(&parts, path, strlen(path)), 0);
+	CHECK(parts.len > 20 && memcmp(parts.data + parts.len - 5, "<ul>\n", 5) == 0);
+	size_t head = parts.len;
+	CHECK_INT(hs__listing_render_entries(&parts, e, 4), 0);
+	static const char lines[] = "<li><a href=\"a%26b\">a&amp;b</a></li>\n"
+	                            "<li><a href=\"d/\">d/</a></li>\n"
+	                            "<li><a href=\"l/\">l@</a></li>\n"
+	                            "<li><a href=\"%3Cx%20y%3E\">&lt;x y&gt;@</a></li>\n";
+	CHECK_MEM(parts.data + head, parts.len - head, lines, sizeof lines - 1);
+	CHECK_INT(hs__listing_render_tail(&parts), 0);
+	CHECK_MEM(parts.data, parts.len, whole.data, whole.len);
+	hs__buf_free(&whole);
+	hs__buf_free(&parts);
+	struct hs__buf empty = {0};
+	CHECK_INT(hs__listing_render_entries(&empty, NULL, 0), 0);
+	CHECK_INT(empty.len, 0);
+	hs__buf_free(&empty);
+}
+
 /* Rendering appends to what the buffer holds. */
 static void test_appends(void)
 {
@@ -107,11 +135,17 @@ static void test_appends(void)
 	hs__buf_free(&b);
 }
 
+/* Both sorts (in place, and with a buffer) give the order want. */
 static void check_order(struct hs__dirent *e, size_t n, const char *const *want)
 {
+	struct hs__dirent copy[16], tmp[16];
+	memcpy(copy, e, n * sizeof *e);
 	hs__listing_sort(e, n);
-	for (size_t i = 0; i < n; i++)
+	hs__listing_sort_buf(copy, n, tmp);
+	for (size_t i = 0; i < n; i++) {
 		CHECK_MEM(e[i].name, e[i].name_len, want[i], strlen(want[i]));
+		CHECK_MEM(copy[i].name, copy[i].name_len, want[i], strlen(want[i]));
+	}
 }
 
 static void test_sort_table(void)
@@ -138,13 +172,30 @@ static unsigned rand_below(unsigned long long *state, unsigned n)
 	return (unsigned)(*state % n);
 }
 
-/* Many generated lists of names over "aAbB": each sorted list must be ordered by the
- * lower-cased name and, among equal keys, keep the input order. The names live in
- * one array in input order, so input order is the order of their addresses. */
+/* Whether e[0..n) is ordered by the lower-cased name and, among equal keys, in input
+ * order (the names live in one array in input order: the order of their addresses). */
+static bool sorted_stably(const struct hs__dirent *e, size_t n)
+{
+	for (size_t i = 1; i < n; i++) {
+		char x[3], y[3];
+		size_t xn = e[i - 1].name_len, yn = e[i].name_len;
+		for (size_t k = 0; k < 3; k++) {
+			x[k] = (char)(k < xn ? e[i - 1].name[k] | 0x20 : 0);
+			y[k] = (char)(k < yn ? e[i].name[k] | 0x20 : 0);
+		}
+		int c = memcmp(x, y, 3);
+		if (!(c < 0 || (c == 0 && e[i - 1].name < e[i].name)))
+			return false;
+	}
+	return true;
+}
+
+/* Many generated lists of names over "aAbB", sorted both ways: each must come out
+ * ordered and stable, and the two sorts must agree entry for entry. */
 static void test_sort_property(void)
 {
 	static char names[4000][3];
-	static struct hs__dirent e[4000];
+	static struct hs__dirent e[4000], f[4000], tmp[4000];
 	unsigned long long state = 42;
 	int failures_before = check_failures;
 	for (int iter = 0; iter < 400 && check_failures == failures_before; iter++) {
@@ -155,17 +206,15 @@ static void test_sort_property(void)
 				names[i][k] = "aAbB"[rand_below(&state, 4)];
 			e[i] = (struct hs__dirent){names[i], len, false, false};
 		}
+		memcpy(f, e, n * sizeof *e);
 		hs__listing_sort(e, n);
-		for (size_t i = 1; i < n; i++) {
-			char x[3], y[3];
-			size_t xn = e[i - 1].name_len, yn = e[i].name_len;
-			for (size_t k = 0; k < 3; k++) {
-				x[k] = (char)(k < xn ? e[i - 1].name[k] | 0x20 : 0);
-				y[k] = (char)(k < yn ? e[i].name[k] | 0x20 : 0);
-			}
-			int c = memcmp(x, y, 3);
-			CHECK(c < 0 || (c == 0 && e[i - 1].name < e[i].name));
-		}
+		hs__listing_sort_buf(f, n, tmp);
+		CHECK(sorted_stably(e, n));
+		CHECK(sorted_stably(f, n));
+		bool same = true;
+		for (size_t i = 0; i < n; i++)
+			same &= e[i].name == f[i].name && e[i].name_len == f[i].name_len;
+		CHECK(same);
 	}
 }
 
@@ -176,6 +225,7 @@ int main(void)
 	test_entries();
 	test_title();
 	test_appends();
+	test_parts();
 	test_sort_table();
 	test_sort_property();
 	return check_done("test_listing");
