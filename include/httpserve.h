@@ -283,6 +283,7 @@ struct hs_static {
 	int root_fd;
 	char *root_real;
 	struct hs__mime *mime;
+	struct hs__lcache *listing_cache; /* rendered listings, shared by the workers */
 };
 
 /* SimpleHTTPRequestHandler(directory=...): directory NULL is the current directory.

@@ -255,6 +255,63 @@ struct hs__chunked {
  * (non-hex size, overflow, bare CR, missing CRLF after data, caps exceeded). */
 long hs__chunked_decode(struct hs__chunked *st, char *buf, size_t len, size_t *out_len);
 
+/* ------------------------------------------ listing cache (listing_cache.c) */
+
+/* The rendered entries of directory listings, kept between requests by a struct
+ * hs_static and shared by its workers (docs/design.md, "Listing cache"). A page is
+ * found by the directory's identity and used only while the directory's stamp, read
+ * by one fstat per request, is the one it was rendered under. */
+
+#define HS__LCACHE_ENTRIES 64           /* directories at most */
+#define HS__LCACHE_BYTES (8u << 20)     /* bytes of pages at most; one page a quarter */
+
+struct hs__lcache_key {
+	uint64_t dev, ino;
+};
+
+/* What a change to a directory's entries always changes. */
+struct hs__lcache_stamp {
+	struct timespec mtime, ctime;
+	int64_t size;
+};
+
+struct hs__lcache;
+struct hs__lpage; /* a cached page, shared by reference */
+
+/* Buffers for reading and rendering one directory, reused from listing to listing. */
+struct hs__lscratch {
+	struct hs__buf raw;  /* getdents64 records */
+	struct hs__buf ents; /* struct hs__dirent, names pointing into raw */
+	struct hs__buf body; /* the rendered entries */
+};
+
+/* A cache of at most max_entries pages and max_bytes bytes. Returns 0 or -ENOMEM. */
+int hs__lcache_new(struct hs__lcache **out, size_t max_entries, size_t max_bytes);
+/* Frees the cache and its pages; pages still referenced are freed by their release. */
+void hs__lcache_free(struct hs__lcache *lc);
+/* The racy rule: whether a page read under stamp s at time now may be kept. A change
+ * made in the same timestamp tick as the last one would not change the stamp, so a
+ * directory changed (mtime or ctime) less than 2 s before now, or in the future, is
+ * never cached (git's "racily clean" rule). */
+bool hs__lcache_settled(const struct hs__lcache_stamp *s, const struct timespec *now);
+/* The page of key if it was rendered under stamp s: a reference (hs__lpage_release it)
+ * and its bytes in *body. A page of key under another stamp is dropped. NULL when
+ * there is none; lc may be NULL (no cache). */
+struct hs__lpage *hs__lcache_get(struct hs__lcache *lc, const struct hs__lcache_key *key,
+                                 const struct hs__lcache_stamp *s, struct hs__span *body);
+void hs__lpage_release(struct hs__lpage *p);
+/* Keeps a copy of body as the page of key under stamp s, read at time now, evicting the
+ * least recently used pages to stay within the bounds. Returns 0; -EAGAIN when the
+ * stamp is not settled; -EFBIG for a page over a quarter of the bytes; -ENOMEM
+ * (also when lc is NULL). Nothing is kept on failure. */
+int hs__lcache_put(struct hs__lcache *lc, const struct hs__lcache_key *key,
+                   const struct hs__lcache_stamp *s, const struct timespec *now,
+                   const char *body, size_t len);
+/* A set of scratch buffers, from the cache's spares or new (lc may be NULL); NULL when
+ * out of memory. Give it back when done: a few are kept for the next listings. */
+struct hs__lscratch *hs__lcache_take_scratch(struct hs__lcache *lc);
+void hs__lcache_give_scratch(struct hs__lcache *lc, struct hs__lscratch *s);
+
 /* ----------------------------------------------------- event loop (loop.c) */
 
 struct epoll_event;

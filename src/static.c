@@ -92,37 +92,99 @@ int hs_static_translate_path(const struct hs_static *st, const char *path, char 
 
 /* ------------------------------------------------------------ listing */
 
-static int read_dir(int dfd, struct hs__buf *names, struct hs__buf *ents, size_t *count)
+/* A record of getdents64 (the kernel's struct linux_dirent64). */
+struct dirent_rec {
+	uint64_t d_ino;
+	int64_t d_off;
+	unsigned short d_reclen;
+	unsigned char d_type;
+	char d_name[];
+};
+
+/* Every getdents64 record of the directory into raw, which keeps its capacity for the
+ * next listing (a 1,000-entry directory is 2 or 3 calls). */
+static int read_records(int dfd, struct hs__buf *raw)
 {
-	DIR *d = hs__alloc_fails() ? (errno = ENOMEM, NULL) : fdopendir(dfd);
-	if (!d) {
-		close(dfd);
-		return -errno;
-	}
-	names->len = ents->len = 0;
-	*count = 0;
-	int rc = 0;
-	struct dirent *de;
-	while (rc == 0 && (de = readdir(d)) != NULL) {
-		if (strcmp(de->d_name, ".") == 0 || strcmp(de->d_name, "..") == 0)
+	raw->len = 0;
+	for (;;) {
+		int rc = hs__buf_reserve(raw, 32768);
+		if (rc < 0)
+			return rc;
+		ssize_t got = getdents64(dfd, raw->data + raw->len, raw->cap - raw->len);
+		if (got < 0 && errno == EINTR)
 			continue;
-		struct stat st, lst;
-		struct hs__dirent e = {.name = (const char *)(uintptr_t)names->len,
-		                       .name_len = strlen(de->d_name)};
-		e.is_dir = fstatat(dirfd(d), de->d_name, &st, 0) == 0 && S_ISDIR(st.st_mode);
-		e.is_link = de->d_type == DT_LNK ||
-		            (de->d_type == DT_UNKNOWN &&
-		             fstatat(dirfd(d), de->d_name, &lst, AT_SYMLINK_NOFOLLOW) == 0 &&
-		             S_ISLNK(lst.st_mode));
-		rc = hs__buf_append(names, de->d_name, e.name_len + 1);
-		rc = rc ?: hs__buf_append(ents, &e, sizeof e);
-		(*count)++;
+		if (got <= 0)
+			return got < 0 ? -errno : 0;
+		raw->len += (size_t)got;
 	}
-	closedir(d);
-	struct hs__dirent *list = (struct hs__dirent *)(void *)ents->data;
-	for (size_t i = 0; rc == 0 && i < *count; i++)
-		list[i].name = names->data + (uintptr_t)list[i].name;
+}
+
+/* Python's isdir (follows links) and islink for one entry. When the directory can be
+ * searched (fast), d_type answers for everything but links and unknown types, without
+ * a system call; otherwise each entry is stat'ed as Python does (and every stat fails
+ * alike where Python's would). Returns whether the answer depends on the directory's
+ * entries alone, which its stamp follows: not so for a symlink, whose target may
+ * change while the directory does not. */
+static bool classify(int dfd, const char *name, unsigned char type, bool fast,
+                     struct hs__dirent *e)
+{
+	struct stat st;
+	if (fast && type != DT_LNK && type != DT_UNKNOWN) {
+		e->is_dir = type == DT_DIR;
+		return true;
+	}
+	if (fast && type == DT_LNK) {
+		e->is_link = true;
+	} else if (fstatat(dfd, name, &st, AT_SYMLINK_NOFOLLOW) != 0) {
+		return false; /* neither: where lstat fails, so does stat */
+	} else if (!S_ISLNK(st.st_mode)) {
+		e->is_dir = S_ISDIR(st.st_mode); /* a non-link's stat is its lstat */
+		return fast;
+	} else {
+		e->is_link = true;
+	}
+	e->is_dir = fstatat(dfd, name, &st, 0) == 0 && S_ISDIR(st.st_mode);
+	return false;
+}
+
+/* os.listdir with each name's isdir and islink: the entries into s->ents, their names
+ * pointing into s->raw. *cacheable tells whether they depend on the directory alone.
+ * A stat of "." tells whether the directory can be searched: Python's stat of each
+ * entry needs that permission, d_type does not. */
+static int read_dir(int dfd, struct hs__lscratch *s, size_t *count, bool *cacheable)
+{
+	struct stat st;
+	int rc = read_records(dfd, &s->raw);
+	bool fast = rc == 0 && fstatat(dfd, ".", &st, 0) == 0;
+	*count = 0;
+	*cacheable = fast;
+	s->ents.len = 0;
+	for (size_t off = 0; rc == 0 && off < s->raw.len;) {
+		const struct dirent_rec *d = (const void *)(s->raw.data + off);
+		off += d->d_reclen;
+		if (strcmp(d->d_name, ".") == 0 || strcmp(d->d_name, "..") == 0)
+			continue;
+		struct hs__dirent e = {.name = d->d_name, .name_len = strlen(d->d_name)};
+		*cacheable &= classify(dfd, d->d_name, d->d_type, fast, &e);
+		rc = hs__buf_append(&s->ents, &e, sizeof e);
+		*count += rc == 0;
+	}
 	return rc;
+}
+
+/* Sorts the n entries of s->ents, with the room after them as the merge's buffer when
+ * there is memory for it, in place otherwise. */
+static void sort_entries(struct hs__lscratch *s, size_t n)
+{
+	struct hs__dirent *list;
+	if (n < 2)
+		return;
+	if (hs__buf_reserve(&s->ents, n * sizeof *list) < 0) {
+		hs__listing_sort((struct hs__dirent *)(void *)s->ents.data, n);
+		return;
+	}
+	list = (struct hs__dirent *)(void *)s->ents.data;
+	hs__listing_sort_buf(list, n, list + n);
 }
 
 /* A listing has no validators: If-Match with a tag fails (412), If-None-Match "*" is
@@ -135,7 +197,77 @@ static int listing_precondition(struct hs_conn *c, enum hs__precondition pc)
 	return hs_end_headers(c);
 }
 
-static int list_directory(struct hs_conn *c, const struct hs_request *r, int dfd)
+/* The 200: the head (its title shows display), the entries' lines, the tail. */
+static int send_listing(struct hs_conn *c, const struct hs_request *r, const char *display,
+                        size_t dn, const char *body, size_t blen)
+{
+	struct hs__buf *page = &c->w->scratch;
+	page->len = 0;
+	if (hs__listing_render_head(page, display, dn) < 0)
+		return hs_send_error(c, 500, NULL, NULL);
+	size_t head = page->len;
+	if (hs__listing_render_tail(page) < 0)
+		return hs_send_error(c, 500, NULL, NULL);
+	char len_text[24];
+	snprintf(len_text, sizeof len_text, "%zu", page->len + blen);
+	hs_send_response(c, 200, NULL);
+	hs_send_header(c, "Content-type", "text/html; charset=utf-8");
+	hs_send_header(c, "Content-Length", len_text);
+	hs_end_headers(c);
+	if (strcmp(r->command, "GET") == 0) {
+		hs_write(c, page->data, head);
+		hs_write(c, body, blen);
+		hs_write(c, page->data + head, page->len - head);
+	}
+	return 0;
+}
+
+/* The stamp of a directory as its fstat gives it (the cache's validator). */
+static struct hs__lcache_stamp stamp_of(const struct stat *st)
+{
+	return (struct hs__lcache_stamp){.mtime = st->st_mtim, .ctime = st->st_ctim,
+	                                 .size = (int64_t)st->st_size};
+}
+
+/* A listing the cache did not have: read, sort and render the entries, keep them when
+ * they depend on the directory alone (and the racy rule allows), send. dfd is consumed.
+ * The time is taken before reading, the stamp (dst) before that: a change made after
+ * the stamp was read changes the stamp the next request sees. */
+static int list_fresh(struct hs_static *self, struct hs_conn *c, const struct hs_request *r,
+                      int dfd, const struct stat *dst, const char *display, size_t dn)
+{
+	struct timespec now;
+	clock_gettime(CLOCK_REALTIME, &now);
+	struct hs__lscratch *s = hs__lcache_take_scratch(self->listing_cache);
+	size_t n = 0;
+	bool cacheable = false;
+	int rc = s ? read_dir(dfd, s, &n, &cacheable) : -ENOMEM;
+	close(dfd);
+	if (rc < 0) {
+		hs__lcache_give_scratch(self->listing_cache, s);
+		return rc == -ENOMEM ? hs_send_error(c, 500, NULL, NULL)
+		                     : hs_send_error(c, 404, "No permission to list directory", NULL);
+	}
+	sort_entries(s, n);
+	struct hs__dirent *list = (struct hs__dirent *)(void *)s->ents.data;
+	s->body.len = 0;
+	rc = hs__listing_render_entries(&s->body, list, n);
+	if (rc == 0 && cacheable) {
+		struct hs__lcache_key key = {(uint64_t)dst->st_dev, (uint64_t)dst->st_ino};
+		struct hs__lcache_stamp stamp = stamp_of(dst);
+		/* not kept (racy, too large, out of memory): the next request renders again */
+		(void)hs__lcache_put(self->listing_cache, &key, &stamp, &now, s->body.data, s->body.len);
+	}
+	rc = rc < 0 ? hs_send_error(c, 500, NULL, NULL)
+	            : send_listing(c, r, display, dn, s->body.data, s->body.len);
+	hs__lcache_give_scratch(self->listing_cache, s);
+	return rc;
+}
+
+/* list_directory: the open directory dfd (consumed) whose fstat is dst. Its entries
+ * come from the cache while dst's stamp is the one they were rendered under. */
+static int list_directory(struct hs_static *self, struct hs_conn *c, const struct hs_request *r,
+                          int dfd, const struct stat *dst)
 {
 	static const struct hs__validators none = {0};
 	enum hs__precondition pc = hs__preconditions(r->headers, r->nheaders, &none);
@@ -143,40 +275,30 @@ static int list_directory(struct hs_conn *c, const struct hs_request *r, int dfd
 		close(dfd);
 		return listing_precondition(c, pc);
 	}
-	struct hs__worker *w = c->w;
-	struct hs__buf names = {0}, ents = {0}, *page = &w->scratch;
-	size_t n = 0;
-	int rc = read_dir(dfd, &names, &ents, &n);
-	if (rc < 0) {
-		hs__buf_free(&names);
-		hs__buf_free(&ents);
-		return rc == -ENOMEM ? hs_send_error(c, 500, NULL, NULL)
-		                     : hs_send_error(c, 404, "No permission to list directory", NULL);
-	}
-	struct hs__dirent *list = (struct hs__dirent *)(void *)ents.data;
-	hs__listing_sort(list, n);
 	/* the title shows the decoded path without query or fragment (Python 3.14) */
+	char small[512];
 	size_t plen = strcspn(r->path, "?#");
-	char *display = hs__malloc(plen + 1);
-	page->len = 0;
-	if (!display)
-		rc = -ENOMEM;
-	else
-		rc = hs__listing_render(page, display, hs__url_unquote(display, r->path, plen), list, n);
-	free(display);
-	hs__buf_free(&names);
-	hs__buf_free(&ents);
-	if (rc < 0)
+	char *display = plen < sizeof small ? small : hs__malloc(plen + 1);
+	if (!display) {
+		close(dfd);
 		return hs_send_error(c, 500, NULL, NULL);
-	char len_text[24];
-	snprintf(len_text, sizeof len_text, "%zu", page->len);
-	hs_send_response(c, 200, NULL);
-	hs_send_header(c, "Content-type", "text/html; charset=utf-8");
-	hs_send_header(c, "Content-Length", len_text);
-	hs_end_headers(c);
-	if (strcmp(r->command, "GET") == 0)
-		hs_write(c, page->data, page->len);
-	return 0;
+	}
+	size_t dn = hs__url_unquote(display, r->path, plen);
+	struct hs__lcache_key key = {(uint64_t)dst->st_dev, (uint64_t)dst->st_ino};
+	struct hs__lcache_stamp stamp = stamp_of(dst);
+	struct hs__span body;
+	struct hs__lpage *hit = hs__lcache_get(self->listing_cache, &key, &stamp, &body);
+	int rc;
+	if (hit) {
+		close(dfd);
+		rc = send_listing(c, r, display, dn, body.p, body.n);
+		hs__lpage_release(hit);
+	} else {
+		rc = list_fresh(self, c, r, dfd, dst, display, dn);
+	}
+	if (display != small)
+		free(display);
+	return rc;
 }
 
 /* ------------------------------------------------------------ containment */
@@ -547,9 +669,10 @@ static int redirect_to_slash(struct hs_conn *c, const struct hs_request *r)
 }
 
 /* A directory with its slash: the first index page that is a regular file, else the
- * listing. dfd is the open directory (consumed). */
-static int send_directory(struct hs_static *self, struct hs_conn *c,
-                          const struct hs_request *r, int dfd, char *rel, size_t rel_size)
+ * listing. dfd is the open directory (consumed), dst its fstat. The index pages are
+ * probed before the listing cache is asked, so an index page wins as soon as it exists. */
+static int send_directory(struct hs_static *self, struct hs_conn *c, const struct hs_request *r,
+                          int dfd, const struct stat *dst, char *rel, size_t rel_size)
 {
 	size_t base = strlen(rel);
 	const char *const *pages = self->index_pages ? self->index_pages : default_index_pages;
@@ -568,7 +691,7 @@ static int send_directory(struct hs_static *self, struct hs_conn *c,
 		close(fd);
 	}
 	rel[base] = '\0';
-	return list_directory(c, r, dfd);
+	return list_directory(self, c, r, dfd, dst);
 }
 
 /* send_head: the directory redirect, index pages, listing, or the file. The target is
@@ -608,7 +731,7 @@ static int send_head(const struct hs_handler *h, struct hs_conn *c, const struct
 			close(fd);
 			return redirect_to_slash(c, r);
 		}
-		return send_directory(self, c, r, fd, rel, sizeof rel);
+		return send_directory(self, c, r, fd, &st, rel, sizeof rel);
 	}
 	if (slash) {
 		close(fd);
@@ -631,6 +754,8 @@ int hs_static_init(struct hs_static *st, const char *directory)
 	int rc = st->root_real ? hs__mime_new(&st->mime, "/etc/mime.types") : -errno;
 	if (rc < 0)
 		hs_static_fini(st);
+	else if (hs__lcache_new(&st->listing_cache, HS__LCACHE_ENTRIES, HS__LCACHE_BYTES) < 0)
+		st->listing_cache = NULL; /* no memory for it: every listing is rendered afresh */
 	return rc;
 }
 
@@ -639,8 +764,10 @@ void hs_static_fini(struct hs_static *st)
 	if (st->root_fd >= 0)
 		close(st->root_fd);
 	hs__mime_free(st->mime);
+	hs__lcache_free(st->listing_cache);
 	free(st->root_real);
 	st->root_fd = -1;
 	st->root_real = NULL;
 	st->mime = NULL;
+	st->listing_cache = NULL;
 }
