@@ -39,6 +39,51 @@ enum step { STEP_NEXT, STEP_WAIT, STEP_CLOSE };
 static void on_conn_event(struct hs__io *io, uint32_t events);
 static void on_timeout(struct hs__timer *t);
 
+/* ------------------------------------------------------------ idle buffers */
+
+/* A keep-alive connection waiting for its next request holds no buffer: its input and
+ * output buffers go to a small per-worker pool and come back when it wakes, so ten
+ * thousand idle connections cost their struct alone, and a busy worker still does not
+ * allocate per request. */
+#define MAX_IDLE_BUFS 128
+
+static void buf_to_pool(struct hs__worker *w, struct hs__buf *b)
+{
+	if (b->cap == IN_CHUNK && w->nidle_bufs < MAX_IDLE_BUFS) {
+		*(void **)(void *)b->data = w->idle_bufs;
+		w->idle_bufs = b->data;
+		w->nidle_bufs++;
+		*b = (struct hs__buf){0};
+	} else {
+		hs__buf_free(b);
+	}
+}
+
+/* An empty b gets IN_CHUNK bytes, from the pool when it has some. On failure b stays
+ * empty and the first append reports it. */
+static void buf_from_pool(struct hs__worker *w, struct hs__buf *b)
+{
+	if (b->cap)
+		return;
+	if (!w->idle_bufs) {
+		(void)hs__buf_reserve(b, IN_CHUNK);
+		return;
+	}
+	b->data = w->idle_bufs;
+	w->idle_bufs = *(void **)w->idle_bufs;
+	w->nidle_bufs--;
+	b->cap = IN_CHUNK;
+	b->len = 0;
+}
+
+static void release_idle_buffers(struct hs_conn *c)
+{
+	buf_to_pool(c->w, &c->in);
+	c->out.len = c->out_off = 0;
+	buf_to_pool(c->w, &c->out);
+	hs__buf_free(&c->body);
+}
+
 /* ------------------------------------------------------------ lifecycle */
 
 static struct hs_conn *conn_get(struct hs__worker *w)
@@ -100,7 +145,7 @@ static void reset_request(struct hs_conn *c)
 {
 	c->line_len = c->line_scan = c->head_len = 0;
 	c->head_scan = (struct hs__head_scan){0};
-	c->http09 = c->chunked = c->force_http10 = c->responded = false;
+	c->http09 = c->chunked = c->force_http10 = c->responded = c->client_done = false;
 	c->body_left = 0;
 	c->chunk = (struct hs__chunked){0};
 	c->body.len = c->body_off = 0;
@@ -156,11 +201,8 @@ void hs__conn_close(struct hs_conn *c)
 	c->close_connection = false;
 	c->file_left = 0;
 	c->segs.len = c->seg_next = 0;
-	/* a spare keeps only small buffers: a burst of large requests must not pin memory */
-	if (c->in.cap > SPARE_BUF_MAX)
-		hs__buf_free(&c->in);
-	if (c->out.cap > SPARE_BUF_MAX)
-		hs__buf_free(&c->out);
+	/* a spare keeps no buffer: a burst of large requests must not pin memory */
+	release_idle_buffers(c);
 	if (w->nspare >= MAX_SPARE) {
 		free_conn(c);
 		return;
@@ -172,6 +214,12 @@ void hs__conn_close(struct hs_conn *c)
 
 void hs__conn_free_spare(struct hs__worker *w)
 {
+	while (w->idle_bufs) {
+		void *next = *(void **)w->idle_bufs;
+		free(w->idle_bufs);
+		w->idle_bufs = next;
+	}
+	w->nidle_bufs = 0;
 	while (w->spare) {
 		struct hs_conn *c = w->spare;
 		w->spare = c->next;
@@ -264,8 +312,12 @@ static enum step read_head(struct hs_conn *c)
 	}
 	for (;;) {
 		size_t had = c->in.len;
+		buf_from_pool(c->w, &c->in);
+		buf_from_pool(c->w, &c->out);
 		int n = recv_into(c, &c->in, SIZE_MAX);
 		if (n == -EAGAIN || n == -EWOULDBLOCK) {
+			if (had == 0 && c->out_off == c->out.len)
+				release_idle_buffers(c);
 			int64_t ms = had ? c->w->srv->opt.header_timeout_ms : c->w->srv->opt.idle_timeout_ms;
 			if (had == 0 || c->timer.heap_index == SIZE_MAX || c->state != HS__READ_HEAD)
 				hs__timer_set(&c->w->loop, &c->timer, c->w->loop.now_ms + ms);
@@ -437,7 +489,13 @@ static enum step finish_response(struct hs_conn *c)
 	/* a streamed body the handler left unread: the next request cannot be found */
 	bool close_now = c->close_connection || c->http09 || c->w->draining ||
 	                 (c->streaming && !body_complete(c));
+	/* Lingering protects a response from the reset that unread input would cause; a
+	 * client that said it is done, whose request was read whole, has nothing more to
+	 * send (RFC 9112 9.3, 9.6), so its connection closes at once, as nginx does. */
+	bool close_at_once = close_now && c->client_done && body_complete(c) && c->in.len == 0;
 	reset_request(c);
+	if (close_at_once)
+		return STEP_CLOSE;
 	if (close_now) {
 		shutdown(c->io.fd, SHUT_WR);
 		c->state = HS__LINGER;

@@ -285,7 +285,9 @@ int hs__request_prepare(struct hs_conn *c, size_t nh)
 	bool v11 = rl.major > 1 || (rl.major == 1 && rl.minor >= 1);
 	c->close_connection = !(v11 && server_speaks_11(c));
 	const char *conn = hs_header(r, "Connection");
-	if (conn && strcasecmp(conn, "close") == 0)
+	bool says_close = conn && strcasecmp(conn, "close") == 0;
+	c->client_done = says_close || (!v11 && !(conn && strcasecmp(conn, "keep-alive") == 0));
+	if (says_close)
 		c->close_connection = true;
 	else if (conn && strcasecmp(conn, "keep-alive") == 0 && server_speaks_11(c))
 		c->close_connection = false;
