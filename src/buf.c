@@ -69,6 +69,18 @@ int hs__buf_printf(struct hs__buf *b, const char *fmt, ...)
 	return 0;
 }
 
+int hs__buf_append_int(struct hs__buf *b, long long v)
+{
+	char digits[24], *p = digits + sizeof digits;
+	unsigned long long u = v < 0 ? 0ULL - (unsigned long long)v : (unsigned long long)v;
+	do
+		*--p = (char)('0' + u % 10);
+	while ((u /= 10) != 0);
+	if (v < 0)
+		*--p = '-';
+	return hs__buf_append(b, p, (size_t)(digits + sizeof digits - p));
+}
+
 void hs__buf_free(struct hs__buf *b)
 {
 	bool big = b->cap >= BIG_BUFFER;

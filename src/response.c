@@ -294,7 +294,9 @@ int hs_send_response_only(struct hs_conn *c, int code, const char *message)
 		if (!hs_responses(code, &message, &explain))
 			message = "";
 	}
-	int rc = hs__buf_printf(&c->out, "%s %d ", hs__protocol_version(c), code);
+	int rc = hs__buf_puts(&c->out, hs__protocol_version(c)) ?:
+	         hs__buf_append(&c->out, " ", 1) ?: hs__buf_append_int(&c->out, code) ?:
+	         hs__buf_append(&c->out, " ", 1);
 	rc = rc ?: append_line_safe(&c->out, message);
 	return spoil(c, rc ?: hs__buf_append(&c->out, "\r\n", 2));
 }
@@ -410,7 +412,7 @@ static int render_error_page(struct hs__buf *out, const char *fmt, int code,
 		rc = hs__buf_append(out, fmt, (size_t)(pct - fmt));
 		fmt = pct;
 		if (strncmp(fmt, "%(code)d", 8) == 0 || strncmp(fmt, "%(code)s", 8) == 0) {
-			rc = rc ?: hs__buf_printf(out, "%d", code);
+			rc = rc ?: hs__buf_append_int(out, code);
 			fmt += 8;
 		} else if (strncmp(fmt, "%(message)s", 11) == 0) {
 			rc = rc ?: hs__html_escape_latin1(out, message, strlen(message));

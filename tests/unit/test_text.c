@@ -5,6 +5,9 @@
  * and the exact bytes Python writes for it (the expected values were checked against
  * python3 over all 256 byte values and random strings).
  */
+#include <limits.h>
+#include <stdio.h>
+
 #include "internal.h"
 #include "check.h"
 
@@ -163,8 +166,24 @@ static void test_appends(void)
 
 #define TABLE(fn, rows) check_table(fn, rows, sizeof rows / sizeof rows[0])
 
+/* hs__buf_append_int writes what printf's %lld writes. */
+static void test_append_int(void)
+{
+	static const long long values[] = {0, 7, -1, 10, 99, 100, 404, 1234567890123LL,
+	                                   -9876543210LL, LLONG_MAX, LLONG_MIN};
+	for (size_t i = 0; i < sizeof values / sizeof values[0]; i++) {
+		struct hs__buf b = {0};
+		char want[32];
+		snprintf(want, sizeof want, "%lld", values[i]);
+		CHECK_INT(hs__buf_append_int(&b, values[i]), 0);
+		CHECK_MEM(b.data, b.len, want, strlen(want));
+		hs__buf_free(&b);
+	}
+}
+
 int main(void)
 {
+	test_append_int();
 	TABLE(hs__html_escape, html_rows);
 	TABLE(hs__html_escape_latin1, html_latin1_rows);
 	TABLE(hs__url_quote, quote_rows);
