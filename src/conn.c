@@ -160,6 +160,7 @@ static void reset_request(struct hs_conn *c)
 	c->darg = NULL;
 	c->deferred = c->finished = c->failed = c->drain_wanted = false;
 	c->events = 0;
+	c->woke_iteration = 0;
 	c->send_deadline_ms = c->body_deadline_ms = 0;
 }
 
@@ -584,6 +585,8 @@ static void on_conn_event(struct hs__io *io, uint32_t events)
 {
 	struct hs_conn *c = (struct hs_conn *)((char *)io - offsetof(struct hs_conn, io));
 	c->events |= events;
+	if (events & EPOLLIN)
+		c->woke_iteration = c->w->loop.iteration;
 	conn_run(c);
 }
 

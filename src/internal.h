@@ -339,6 +339,7 @@ struct hs__loop {
 	size_t nheap, heap_cap;
 	int64_t now_ms;  /* CLOCK_MONOTONIC, read once per iteration */
 	time_t wall_sec; /* CLOCK_REALTIME seconds, read once per iteration */
+	uint64_t iteration; /* epoll_wait returns so far: what lives "one iteration" checks */
 	/* the events being dispatched: hs__loop_del forgets an io's pending entry, so a
 	 * callback may free another io (a CGI pipe, a connection) safely */
 	struct epoll_event *batch;
@@ -422,6 +423,8 @@ struct hs_conn {
 	bool close_connection;
 	bool force_http10;  /* errors before the version is known: SPEC section 3 */
 	bool client_done;   /* the client will send nothing more: "close", or HTTP/1.0 */
+	uint64_t woke_iteration; /* the loop iteration whose epoll_wait found this request
+	                            waiting (EPOLLIN); 0 once one request of it is done */
 	bool responded;     /* the handler queued something */
 	int out_error;      /* sticky: building the response failed (negative errno) */
 
@@ -451,6 +454,8 @@ struct hs_conn {
 	char addr[64];
 	int port;
 };
+
+struct hs__file_cache; /* static.c */
 
 /* Per-thread state: everything a worker touches on the request path is here, so the
  * request path takes no lock. */
@@ -488,6 +493,7 @@ struct hs__worker {
 	struct hs__buf scratch; /* for handlers: listings, messages */
 	struct hs__buf scratch2; /* request.c's error messages */
 	struct hs__buf errpage;  /* send_error's page */
+	struct hs__file_cache *file_cache; /* static.c's small files of this iteration */
 	struct hs_request req;
 };
 

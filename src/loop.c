@@ -178,6 +178,7 @@ int hs__loop_once(struct hs__loop *l, int max_wait_ms)
 	if (n < 0 && errno != EINTR)
 		return -errno;
 	hs__loop_update_time(l);
+	l->iteration++;
 	l->batch = ev;
 	l->batch_n = n;
 	for (int i = 0; i < n; i++) {

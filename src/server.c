@@ -206,6 +206,8 @@ static void worker_fini(struct hs__worker *w)
 	hs__buf_free(&w->scratch);
 	hs__buf_free(&w->scratch2);
 	hs__buf_free(&w->errpage);
+	free(w->file_cache);
+	w->file_cache = NULL;
 	if (w->wake_io.fd >= 0)
 		close(w->wake_io.fd);
 	w->wake_io.fd = -1;

@@ -6,8 +6,9 @@
  * 9110 13 (conditional.c), Range with 206, multipart/byteranges and 416 (range.c), and
  * precompressed siblings chosen by Accept-Encoding (encoding.c). Files are opened
  * relative to a descriptor of the root, never by a path joined as text. Small whole
- * files travel in the same write as their head; larger ones and every range go by
- * sendfile from their offset.
+ * files travel in the same write as their head, and are kept for the rest of the loop
+ * iteration (the small-file cache); larger ones and every range go by sendfile from
+ * their offset.
  */
 #include <dirent.h>
 #include <errno.h>
@@ -373,7 +374,8 @@ static void log_refusal(struct hs_conn *c, const struct hs_request *r, int err)
 /* What is served for a file: the file itself or a precompressed sibling, with the
  * validators of what is served. */
 struct variant {
-	int fd;
+	int fd;               /* -1 when the bytes are in mem */
+	const char *mem;      /* the whole file, from the small-file cache */
 	struct stat st;
 	const char *encoding; /* Content-Encoding; NULL for the file itself */
 	bool vary;            /* a sibling exists: the answer depends on Accept-Encoding */
@@ -454,6 +456,111 @@ static void set_validators(struct variant *v)
 	                                 .mtime = (int64_t)v->st.st_mtim.tv_sec};
 }
 
+static void variant_close(struct variant *v)
+{
+	if (v->fd >= 0)
+		close(v->fd);
+	v->fd = -1;
+}
+
+/* Queues len bytes of v from off: by sendfile (the descriptor is the connection's from
+ * the first call), or copied from the cached bytes. */
+static int send_bytes(struct hs_conn *c, struct variant *v, long long off, long long len)
+{
+	if (v->mem) {
+		long rc = hs_write(c, v->mem + off, (size_t)len);
+		return rc < 0 ? (int)rc : 0;
+	}
+	return hs_send_file(c, v->fd, off, len);
+}
+
+/* ------------------------------------------------------------ small-file cache */
+
+/* Each worker keeps the small files (up to INLINE_FILE_MAX) it read in the current
+ * loop iteration, with their validators and type: under load many ready connections
+ * ask for the same few files in one wake-up, and all but the first are answered with
+ * no system call but the send. An entry answers only a request that was already
+ * waiting when the worker woke up for this iteration (its connection was reported
+ * readable, and it is the first request read from it since), so the bytes it serves
+ * were read after the client sent the request: never older than the request. A request
+ * that arrived during the iteration (a new connection, a pipelined one, one sent while
+ * the worker was busy) reads the file itself. Nothing is held open between iterations. */
+#define FILE_CACHE_ENTRIES 8
+#define FILE_CACHE_PATH_MAX 256
+
+struct file_entry {
+	uint64_t iteration; /* the loop iteration that read it; 0: empty */
+	const struct hs_static *owner;
+	char rel[FILE_CACHE_PATH_MAX];
+	size_t rel_len;
+	const char *type;
+	struct variant v; /* fd -1, mem = data */
+	char data[INLINE_FILE_MAX];
+};
+
+struct hs__file_cache {
+	struct file_entry e[FILE_CACHE_ENTRIES];
+	unsigned next;
+};
+
+static struct file_entry *cache_find(struct hs__worker *w, const struct hs_static *self,
+                                     const char *rel)
+{
+	struct hs__file_cache *fc = w->file_cache;
+	size_t n = strlen(rel);
+	if (!fc || n >= FILE_CACHE_PATH_MAX)
+		return NULL;
+	for (size_t i = 0; i < FILE_CACHE_ENTRIES; i++) {
+		struct file_entry *e = &fc->e[i];
+		if (e->iteration == w->loop.iteration && e->owner == self && e->rel_len == n &&
+		    memcmp(e->rel, rel, n) == 0)
+			return e;
+	}
+	return NULL;
+}
+
+/* A slot for a new entry: an empty or stale one, else the next in turn. */
+static struct file_entry *cache_slot(struct hs__worker *w)
+{
+	if (!w->file_cache && !(w->file_cache = hs__calloc(1, sizeof *w->file_cache)))
+		return NULL;
+	struct hs__file_cache *fc = w->file_cache;
+	for (size_t i = 0; i < FILE_CACHE_ENTRIES; i++)
+		if (fc->e[i].iteration != w->loop.iteration)
+			return &fc->e[i];
+	return &fc->e[fc->next++ % FILE_CACHE_ENTRIES];
+}
+
+/* Reads v's whole file into the cache as rel's entry. NULL when it cannot (no memory,
+ * a path too long, a file that changed size meanwhile): v is then served from its fd. */
+static struct file_entry *cache_fill(struct hs_conn *c, const struct hs_static *self,
+                                     const char *rel, const char *type, const struct variant *v)
+{
+	size_t n = strlen(rel), size = (size_t)v->st.st_size, got = 0;
+	struct file_entry *e = n < FILE_CACHE_PATH_MAX ? cache_slot(c->w) : NULL;
+	if (!e)
+		return NULL;
+	e->iteration = 0;
+	while (got < size) {
+		ssize_t k = pread(v->fd, e->data + got, size - got, (off_t)got);
+		if (k < 0 && errno == EINTR)
+			continue;
+		if (k <= 0)
+			return NULL;
+		got += (size_t)k;
+	}
+	memcpy(e->rel, rel, n + 1);
+	e->rel_len = n;
+	e->owner = self;
+	e->type = type;
+	e->v = *v;
+	e->v.fd = -1;
+	e->v.mem = e->data;
+	e->v.val.etag = e->v.etag;
+	e->iteration = c->w->loop.iteration;
+	return e;
+}
+
 /* ------------------------------------------------------------ file heads */
 
 /* The head of a 200 or 206: Python's three headers first, in Python's order, so a
@@ -481,7 +588,7 @@ static int file_head(struct hs_conn *c, int code, const char *type, long long le
 /* 304 carries the validators and Vary (RFC 9110 15.4.5), no representation headers. */
 static int send_not_modified(struct hs_conn *c, struct variant *v)
 {
-	close(v->fd);
+	variant_close(v);
 	hs_send_response(c, 304, NULL);
 	hs_send_header(c, "Last-Modified", v->last_modified);
 	hs_send_header(c, "ETag", v->etag);
@@ -517,12 +624,12 @@ static int send_whole(struct hs_conn *c, const struct hs_request *r, struct vari
 {
 	file_head(c, 200, type, (long long)v->st.st_size, v, NULL);
 	if (strcmp(r->command, "GET") != 0) {
-		close(v->fd);
+		variant_close(v);
 		return 0;
 	}
-	if (v->st.st_size <= INLINE_FILE_MAX)
+	if (v->fd >= 0 && v->st.st_size <= INLINE_FILE_MAX)
 		return send_inline(c, v->fd, (size_t)v->st.st_size);
-	return hs_send_file(c, v->fd, 0, v->st.st_size);
+	return send_bytes(c, v, 0, v->st.st_size);
 }
 
 static int send_one_range(struct hs_conn *c, struct variant *v, const char *type,
@@ -533,7 +640,7 @@ static int send_one_range(struct hs_conn *c, struct variant *v, const char *type
 	         (unsigned long long)rg->last, (unsigned long long)v->st.st_size);
 	long long len = (long long)(rg->last - rg->first + 1);
 	file_head(c, 206, type, len, v, cr);
-	return hs_send_file(c, v->fd, (long long)rg->first, len); /* sendfile from the offset */
+	return send_bytes(c, v, (long long)rg->first, len); /* sendfile from the offset */
 }
 
 /* A boundary no file can contain by design: 128 random bits, fresh per response. */
@@ -584,11 +691,11 @@ static int send_multipart(struct hs_conn *c, struct variant *v, const char *type
 		size_t at = heads->len, hn = part_head(heads, boundary, type, &rg[k], (uint64_t)v->st.st_size);
 		if (hn == 0 || hs_write(c, heads->data + at, hn) < 0) {
 			if (k == 0)
-				close(v->fd); /* not handed over yet */
+				variant_close(v); /* not handed over yet */
 			return -ENOMEM;
 		}
-		int rc = hs_send_file(c, v->fd, (long long)rg[k].first,
-		                      (long long)(rg[k].last - rg[k].first + 1));
+		int rc = send_bytes(c, v, (long long)rg[k].first,
+		                    (long long)(rg[k].last - rg[k].first + 1));
 		if (rc < 0)
 			return rc; /* the fd is the connection's or closed: never touch it again */
 	}
@@ -618,9 +725,38 @@ static enum hs__range_status requested_ranges(const struct hs_request *r, const 
 	return hs__range_parse(range, strlen(range), (uint64_t)v->st.st_size, out, n);
 }
 
-/* A regular file (fd, consumed): preconditions, then 304, 412, 416, 206 or 200. */
+/* v (its descriptor consumed): preconditions, then 304, 412, 416, 206 or 200. */
+static int send_variant(struct hs_conn *c, const struct hs_request *r, struct variant *v,
+                        const char *type)
+{
+	enum hs__precondition pc = hs__preconditions(r->headers, r->nheaders, &v->val);
+	if (pc == HS__PRECOND_FAILED) {
+		variant_close(v);
+		return hs_send_error(c, 412, NULL, NULL);
+	}
+	if (pc == HS__PRECOND_NOT_MODIFIED)
+		return send_not_modified(c, v);
+	struct hs__range ranges[HS__MAX_RANGES];
+	size_t n;
+	switch (requested_ranges(r, v, ranges, &n)) {
+	case HS__RANGE_UNSATISFIABLE: {
+		char cr[40];
+		snprintf(cr, sizeof cr, "bytes */%lld", (long long)v->st.st_size);
+		variant_close(v);
+		return hs__send_error_header(c, 416, NULL, NULL, "Content-Range", cr);
+	}
+	case HS__RANGE_PARTIAL:
+		return n == 1 ? send_one_range(c, v, type, &ranges[0])
+		              : send_multipart(c, v, type, ranges, n);
+	default:
+		return send_whole(c, r, v, type);
+	}
+}
+
+/* A regular file (fd, consumed) found at path. A small one asked for by GET at the
+ * request's own path (cacheable) goes into this iteration's small-file cache. */
 static int send_file(struct hs_static *self, struct hs_conn *c, const struct hs_request *r,
-                     int fd, const struct stat *st, const char *path)
+                     int fd, const struct stat *st, const char *path, bool cacheable)
 {
 	if (!S_ISREG(st->st_mode)) {
 		close(fd); /* a FIFO or a device: never wait on it */
@@ -630,29 +766,17 @@ static int send_file(struct hs_static *self, struct hs_conn *c, const struct hs_
 	if (self->precompressed)
 		pick_encoding(self, r, path, &v);
 	set_validators(&v);
-	enum hs__precondition pc = hs__preconditions(r->headers, r->nheaders, &v.val);
-	if (pc == HS__PRECOND_FAILED) {
-		close(v.fd);
-		return hs_send_error(c, 412, NULL, NULL);
-	}
-	if (pc == HS__PRECOND_NOT_MODIFIED)
-		return send_not_modified(c, &v);
 	const char *type = hs_static_guess_type(self, path); /* the original's, also when encoded */
-	struct hs__range ranges[HS__MAX_RANGES];
-	size_t n;
-	switch (requested_ranges(r, &v, ranges, &n)) {
-	case HS__RANGE_UNSATISFIABLE: {
-		char cr[40];
-		snprintf(cr, sizeof cr, "bytes */%lld", (long long)v.st.st_size);
-		close(v.fd);
-		return hs__send_error_header(c, 416, NULL, NULL, "Content-Range", cr);
+	if (cacheable && !self->precompressed && st->st_size <= INLINE_FILE_MAX &&
+	    strcmp(r->command, "GET") == 0) {
+		struct file_entry *e = cache_fill(c, self, path, type, &v);
+		if (e) {
+			close(fd);
+			v = e->v;
+			v.val.etag = v.etag;
+		}
 	}
-	case HS__RANGE_PARTIAL:
-		return n == 1 ? send_one_range(c, &v, type, &ranges[0])
-		              : send_multipart(c, &v, type, ranges, n);
-	default:
-		return send_whole(c, r, &v, type);
-	}
+	return send_variant(c, r, &v, type);
 }
 
 static int redirect_to_slash(struct hs_conn *c, const struct hs_request *r)
@@ -686,7 +810,7 @@ static int send_directory(struct hs_static *self, struct hs_conn *c, const struc
 			continue;
 		if (fstat(fd, &st) == 0 && S_ISREG(st.st_mode)) {
 			close(dfd);
-			return send_file(self, c, r, fd, &st, rel);
+			return send_file(self, c, r, fd, &st, rel, false);
 		}
 		close(fd);
 	}
@@ -704,6 +828,15 @@ static int send_head(const struct hs_handler *h, struct hs_conn *c, const struct
 	bool slash = false;
 	if (hs__translate_path(r->path, strlen(r->path), rel, sizeof rel - 32, &slash) < 0)
 		return hs_send_error(c, 404, "File not found", NULL);
+	bool waited = c->woke_iteration == c->w->loop.iteration;
+	struct file_entry *cached = slash || !waited ? NULL : cache_find(c->w, self, rel);
+	if (cached) {
+		struct variant v = cached->v;
+		v.val.etag = v.etag;
+		/* a user's guess_type may answer in a buffer of its own: asked again */
+		return send_variant(c, r, &v, self->guess_type ? hs_static_guess_type(self, rel)
+		                                               : cached->type);
+	}
 	const char *at = rel[0] ? rel : ".";
 	struct stat st;
 	int fd = open_under_root(self, at, O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK);
@@ -737,7 +870,7 @@ static int send_head(const struct hs_handler *h, struct hs_conn *c, const struct
 		close(fd);
 		return hs_send_error(c, 404, "File not found", NULL);
 	}
-	return send_file(self, c, r, fd, &st, rel);
+	return send_file(self, c, r, fd, &st, rel, true);
 }
 
 int hs_static_init(struct hs_static *st, const char *directory)
