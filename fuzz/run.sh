@@ -35,7 +35,7 @@ targets=("$@")
 max_len() {
 	case $1 in
 	httpdate) echo 256 ;;
-	reqline | path) echo 4096 ;;
+	reqline | path | cgi_path) echo 4096 ;;
 	*) echo 8192 ;;
 	esac
 }

@@ -149,6 +149,84 @@ ACCEPT_ENCODING = {  # after 1 byte of available codings (bit 1 gzip, bit 2 br)
 }
 
 
+CGI_HEAD = {  # after 2 split bytes
+    "simple": b"Content-Type: text/html\r\n\r\n<html>",
+    "bare_lf": b"Content-type: text/plain\n\nbody\n",
+    "status": b"Status: 404 Not Found\nContent-Type: text/plain\n\nmissing",
+    "status_code_only": b"Status: 201\r\nLocation: /new\r\n\r\n",
+    "status_reason_spaces": b"Status:  302  Found  \nLocation: http://x/\n\n",
+    "status_bad": b"Status: 20x OK\n\n",
+    "status_low": b"Status: 199 Early\n\n",
+    "status_high": b"Status: 600 Odd\n\n",
+    "status_glued": b"Status: 200OK\n\n",
+    "status_twice": b"Status: 200 OK\nstatus: 200 OK\n\n",
+    "location": b"Location: /elsewhere\n\n",
+    "content_length": b"Content-Length: 5\r\ncontent-length: 5\r\nContent-Type: a/b\r\n\r\nhello",
+    "cl_conflict": b"Content-Length: 5\nContent-Length: 6\n\n",
+    "cl_sign": b"Content-Length: -1\n\n",
+    "cl_18": b"Content-Length: 123456789012345678\n\n",
+    "cl_19": b"Content-Length: 1234567890123456789\n\n",
+    "hop_by_hop": b"Connection: close\nTransfer-Encoding: chunked\nKeep-Alive: 5\nTE: x\n"
+                  b"Trailer: y\nUpgrade: z\nX-Kept: 1\n\n",
+    "continuation": b"X: a\n b\n\n",
+    "tab_continuation": b"X: a\n\tb\n\n",
+    "no_colon": b"Content-Type text/html\n\n",
+    "empty_name": b": x\n\n",
+    "bad_name": b"X Y: z\n\n",
+    "space_before_colon": b"X : z\n\n",
+    "control": b"X: a\x01b\n\n",
+    "del": b"X: a\x7f\n\n",
+    "tabs": b"X:\t a\tb \t\n\n",
+    "empty_value": b"X:\nY:   \n\n",
+    "nul": b"X: a\x00b\n\n",
+    "bare_cr": b"X: a\rb\n\n",
+    "cr_cr_lf": b"X: a\r\r\n\r\n",
+    "mixed_ends": b"A: 1\r\nB: 2\n\r\n",
+    "obs_text": b"X: caf\xe9\n\n",
+    "empty": b"\n",
+    "crlf": b"\r\n",
+    "unfinished": b"Content-Type: text/html\r\n",
+    "many": b"".join(b"H%d: v\n" % i for i in range(100)) + b"\n",
+    "too_many": b"".join(b"H%d: v\n" % i for i in range(101)) + b"\n",
+    "many_and_hop": b"".join(b"H%d: v\n" % i for i in range(100)) + b"TE: x\nConnection: y\n"
+                    b"Content-Length: 0\n\n",
+    "at_cap": b"X: " + run(65531, b"a") + b"\n\n",
+    "over_cap": b"X: " + run(65532, b"a") + b"\n\n",
+    "crlf_at_cap": b"X: " + run(65529, b"a") + b"\r\n\r\n",
+    "no_line_end": run(65535, b"a") + b"a",
+    "lines_to_cap": b"".join(b"A: " + run(16000, b"b") + b"\n"
+                             for _ in range(4)) + b"\n",
+}
+
+CGI_PATH = {  # after 1 byte choosing the CGI directories (0x03: /cgi-bin and /htbin)
+    "script": b"/cgi-bin/test.py",
+    "info_query": b"/cgi-bin/test.py/extra/path?a=1&b=/../..",
+    "dir_only": b"/cgi-bin",
+    "dir_slash": b"/cgi-bin/",
+    "double_slash": b"//cgi-bin//x",
+    "dots": b"/a/./b/../cgi-bin/./x/.",
+    "dotdot_tail": b"/cgi-bin/x/..",
+    "too_many_dotdot": b"/cgi-bin/../../x",
+    "enc_slash": b"/cgi-bin%2fx%2F..%2fy",
+    "enc_dots": b"/%2e%2e/cgi-bin/%2E/x",
+    "enc_query": b"/cgi-bin/x%3Fy?z",
+    "empty_query": b"/htbin/x?",
+    "query_only": b"?q",
+    "relative": b"x/../cgi-bin/y",
+    "latin1": b"/cgi-bin/caf\xe9/\xa0",
+    "utf8": b"/cgi-bin/%C3%A9%E2%82%AC%F0%9F%98%80",
+    "bad_utf8": b"/cgi-bin/%E2%82/%C0%AF/%ED%A0%80/%F4%90%80%80/%FF",
+    "mixed_run": b"/%C3\xe9%A9/%E2%82\x80%AC",
+    "nul": b"/cgi-bin/a%00b?x\x00y",
+    "raw_nul": b"/a\x00b/c",
+    "hash": b"/cgi-bin/x#frag/..",
+    "trailing_space": b"/cgi-bin/x/ \x0b",
+    "bad_escapes": b"/%%2/%g0/%",
+    "double_enc": b"/cgi-bin/%252e%252e/%25ED%25B2%2580",
+    "nbsp_tail": b"/cgi-bin/x/%C2%A0",
+}
+
+
 def main():
     sets = {
         "reqline": {k: b"\x80" + v for k, v in REQLINE.items()},
@@ -164,6 +242,9 @@ def main():
                   "size_small": b"\x02\x00\x00\x00\x00\x00\x00\x00bytes=0-3,5-"},
         "conditional": {k: b"\x07" + v for k, v in CONDITIONAL.items()},
         "encoding": {k: b"\x07" + v for k, v in ACCEPT_ENCODING.items()},
+        "cgi_head": {k: b"\x00\x80" + v for k, v in CGI_HEAD.items()},
+        "cgi_path": {**{k: b"\x03" + v for k, v in CGI_PATH.items()},
+                     "all_dirs": b"\xff//a/b/cgi-bin/sub/x", "no_dirs": b"\x00/cgi-bin/x"},
     }
     for target, files in sets.items():
         d = os.path.join(HERE, "corpus", target)
