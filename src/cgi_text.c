@@ -273,14 +273,44 @@ static int normalise_words(struct words *w, const char *p, size_t n)
 	return 0;
 }
 
+/* The length of the UTF-8 text p[0..n) once str.rstrip() has removed the whitespace
+ * Python sees at its end: ASCII's, and U+0085, U+00A0, U+1680, U+2000-U+200A, U+2028,
+ * U+2029, U+202F, U+205F and U+3000 as their UTF-8 sequences (never a lone byte of
+ * another character, as 0x85 ending "Å"). */
+static size_t utf8_rstrip(const char *p, size_t n)
+{
+	const unsigned char *s = (const unsigned char *)p;
+	while (n > 0) {
+		unsigned char last = s[n - 1];
+		if (last < 0x80 && hs__py_space(last)) {
+			n--;
+		} else if (n >= 2 && s[n - 2] == 0xc2 && (last == 0x85 || last == 0xa0)) {
+			n -= 2;
+		} else if (n >= 3) {
+			unsigned char a = s[n - 3], b = s[n - 2];
+			bool space = (a == 0xe1 && b == 0x9a && last == 0x80) ||
+			             (a == 0xe2 && b == 0x80 && (last <= 0x8a || last == 0xa8 ||
+			                                         last == 0xa9 || last == 0xaf)) ||
+			             (a == 0xe2 && b == 0x81 && last == 0x9f) ||
+			             (a == 0xe3 && b == 0x80 && last == 0x80);
+			if (!space)
+				break;
+			n -= 3;
+		} else {
+			break;
+		}
+	}
+	return n;
+}
+
 int hs__cgi_translate(struct hs__buf *rel, const char *path, size_t n, bool *trailing_slash)
 {
-	size_t cut = strcspn(path, "?#");
-	if (cut < n)
-		n = cut;
-	size_t end = n;
-	while (end > 0 && hs__py_space((unsigned char)path[end - 1]))
-		end--; /* path.rstrip().endswith('/') */
+	for (size_t i = 0; i < n; i++)
+		if (path[i] == '?' || path[i] == '#') {
+			n = i;
+			break;
+		}
+	size_t end = utf8_rstrip(path, n); /* path.rstrip().endswith('/') */
 	*trailing_slash = end > 0 && path[end - 1] == '/';
 	struct hs__buf dec = {0};
 	struct words w = {0};

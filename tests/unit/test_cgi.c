@@ -158,6 +158,12 @@ static void test_translate(void)
 		{"", "", false},
 		{"/", "", true},
 		{"/./x/.", "x", false},
+		/* str.rstrip() strips Unicode whitespace, as UTF-8, and nothing else */
+		{"/x/\xc2\xa0", "x/\xc2\xa0", true},      /* U+00A0 */
+		{"/x/\xe3\x80\x80 ", "x/\xe3\x80\x80 ", true}, /* U+3000 and a space */
+		{"/x/\xe2\x80\x8a\xe2\x80\xa9", "x/\xe2\x80\x8a\xe2\x80\xa9", true},
+		{"/x/\xc3\x85", "x/\xc3\x85", false},     /* "\u00c5" ends in byte 0x85 */
+		{"/x/\xc3\xa0", "x/\xc3\xa0", false},     /* "\u00e0" ends in byte 0xa0 */
 	};
 	for (size_t i = 0; i < sizeof t / sizeof t[0]; i++) {
 		struct hs__buf out = {0};
