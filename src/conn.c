@@ -17,7 +17,6 @@
  */
 #include <errno.h>
 #include <netinet/in.h>
-#include <netinet/tcp.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/epoll.h>
@@ -37,6 +36,7 @@
 enum step { STEP_NEXT, STEP_WAIT, STEP_CLOSE };
 
 static void on_conn_event(struct hs__io *io, uint32_t events);
+static void conn_run(struct hs_conn *c);
 static void on_timeout(struct hs__timer *t);
 
 /* ------------------------------------------------------------ idle buffers */
@@ -123,8 +123,6 @@ void hs__conn_accept(struct hs__worker *w, int fd, const void *sa)
 	c->state = HS__READ_HEAD;
 	c->file_fd = -1;
 	hs__sockaddr_string(sa, c->addr, sizeof c->addr, &c->port);
-	int one = 1;
-	(void)setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
 	if (hs__loop_add(&w->loop, &c->io, CONN_EVENTS) < 0) {
 		close(fd);
 		c->next = w->spare;
@@ -138,7 +136,10 @@ void hs__conn_accept(struct hs__worker *w, int fd, const void *sa)
 		w->conns->prev = c;
 	w->conns = c;
 	w->nconns++;
-	on_conn_event(&c->io, EPOLLIN);
+	/* read at once; not through on_conn_event: this request was not known to be waiting
+	 * when the worker woke (the small-file cache must not answer it) */
+	c->events |= EPOLLIN;
+	conn_run(c);
 }
 
 static void reset_request(struct hs_conn *c)
