@@ -36,7 +36,10 @@ One more is a known bug, not allowed but counted apart so that the cache guard k
 (test_truncated_after_sendfile_is_not_delivered_as_zeros shows it on its own, as an expected
 failure): a file sent by sendfile and truncated before the client has read it arrives complete
 with zeros from the new end of file (or from where a racing copy met the zeroing) to the end
-of that page.
+of that page. test_connection_accepted_late_in_an_iteration_gets_the_current_file keeps, in a
+form that fails every time, a bug of the small-file cache that the mutation test found (fixed in
+1e8cb39): a connection accepted in the middle of a loop iteration was answered with the file as
+it was read earlier in that iteration, before the request was sent.
 
 Every loop is bounded in count and time, every address is loopback, servers are stopped by PID.
 Set HTTPSERVE_E2E_RACES_VERBOSE=1 to print what each test observed.
@@ -50,6 +53,7 @@ import os
 import random
 import re
 import shutil
+import signal
 import socket
 import tempfile
 import threading
@@ -1054,6 +1058,71 @@ class FilesMutatedUnderLoad(harness.ServerTestCase):
                         f"{len(zeros)} bytes changed after they were sent, from {zeros[:1]} to "
                         f"{zeros[-1:]}, all zero: {all(reply.body[k] == 0 for k in zeros)}; "
                         f"complete: {reply.complete}")
+
+    # The small-file cache answers a request from bytes read earlier in the same loop iteration
+    # only when the request was already waiting when the worker woke. Until 1e8cb39 a
+    # connection accepted during the iteration counted as woken by it (hs__conn_accept ran
+    # on_conn_event(EPOLLIN)), so its first request, sent after the file changed, got the file
+    # as it was before; the mutation test above found it now and then, this finds it every
+    # time. One worker is stopped while a request for f0, a batch of slow listings and a new
+    # connection wait for it; once continued, it reads f0 (into the cache), then renders the
+    # listings; meanwhile f0 is replaced and another connection asks for it, to be accepted in
+    # that same iteration.
+    def test_connection_accepted_late_in_an_iteration_gets_the_current_file(self):
+        busy = os.path.join(self.root, "busy")   # a fresh directory: no listing cache keeps it
+        os.mkdir(busy)
+        for i in range(3000):
+            os.close(os.open(os.path.join(busy, f"entry-{i:05d}.txt"), os.O_WRONLY | os.O_CREAT,
+                             0o644))
+        server = self.start(TARGET, "-p", "HTTP/1.1", harness.OPT_QUIET, harness.OPT_WORKERS,
+                            "1", root=self.root)
+        first = Conn(server.port)
+        self.addCleanup(first.close)
+        slow = []
+        for _ in range(60):
+            slow.append(Conn(server.port))
+            self.addCleanup(slow[-1].close)
+        time.sleep(1.0 if harness.INSTRUMENTED else 0.3)   # all accepted, all idle
+        old = self.current["f0"]
+        server.send_signal(signal.SIGSTOP)
+        try:
+            self.wait_stopped(server.pid)
+            first.send_request("/m/f0")
+            for conn in slow:
+                conn.send_request("/busy/")
+            idle = socket.create_connection(("127.0.0.1", server.port), timeout=5)
+            self.addCleanup(idle.close)   # makes the listener ready after the others
+        finally:
+            server.send_signal(signal.SIGCONT)
+        self.assertEqual(first.read_reply("/m/f0").body, old)
+        new = content("f0", 1, len(old) + 1)
+        staged = os.path.join(self.work, "staged")
+        with open(staged, "wb") as f:
+            f.write(new)
+        os.rename(staged, self.path("f0"))
+        late = Conn(server.port)
+        self.addCleanup(late.close)
+        reply = late.ask("/m/f0", close=True)
+        for conn in slow:
+            self.assertEqual(conn.read_reply("/busy/").code, 200)
+        self.assertEqual((reply.code, reply.body), (200, new),
+                         "a request sent after the file was replaced got the old file")
+
+    def wait_stopped(self, pid):
+        """Waits until every thread of pid is stopped (a signal is delivered asynchronously)."""
+        end = time.monotonic() + harness.IO_TIMEOUT
+        for _ in range(10000):
+            states = []
+            for task in os.listdir(f"/proc/{pid}/task"):
+                try:
+                    with open(f"/proc/{pid}/task/{task}/stat") as f:
+                        states.append(f.read().rsplit(")", 1)[1].split()[0])
+                except OSError:
+                    pass
+            if states and all(st in "tT" for st in states):
+                return
+            self.assertLess(time.monotonic(), end, f"pid {pid} did not stop: {states}")
+            time.sleep(0.001)
 
     def describe(self, target, t_send, t_recv, reply, outcome, problem):
         timeline = self.timelines[target]
