@@ -844,6 +844,8 @@ static int send_head(const struct hs_handler *h, struct hs_conn *c, const struct
 		log_refusal(c, r, fd);
 		return hs_send_error(c, 404, "File not found", NULL);
 	}
+	if (fd == -ENOENT || fd == -ENOTDIR || fd == -ENAMETOOLONG)
+		return hs_send_error(c, 404, "File not found", NULL);
 	if (fd < 0) {
 		/* Python tells an unreadable directory from a missing file */
 		int pfd = open_under_root(self, at, O_PATH | O_CLOEXEC);
