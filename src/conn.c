@@ -122,6 +122,7 @@ void hs__conn_accept(struct hs__worker *w, int fd, const void *sa)
 	c->timer = (struct hs__timer){.heap_index = SIZE_MAX, .fire = on_timeout};
 	c->state = HS__READ_HEAD;
 	c->file_fd = -1;
+	c->drained = false;
 	hs__sockaddr_string(sa, c->addr, sizeof c->addr, &c->port);
 	if (hs__loop_add(&w->loop, &c->io, CONN_EVENTS) < 0) {
 		close(fd);
@@ -241,6 +242,13 @@ void hs__conn_drain(struct hs_conn *c)
 
 /* ------------------------------------------------------------ reading */
 
+/* A read of got bytes where asked were asked for: less means the socket had no more
+ * (nginx's rule), unless an end of stream was signalled, which must still be read. */
+static void note_read(struct hs_conn *c, size_t got, size_t asked)
+{
+	c->drained = got < asked && !(c->events & (EPOLLRDHUP | EPOLLHUP));
+}
+
 static int recv_into(struct hs_conn *c, struct hs__buf *b, size_t max)
 {
 	if (b->cap - b->len < IN_CHUNK / 2 && hs__buf_reserve(b, b->cap ? b->cap : IN_CHUNK) < 0)
@@ -252,6 +260,7 @@ static int recv_into(struct hs_conn *c, struct hs__buf *b, size_t max)
 		ssize_t n = recv(c->io.fd, b->data + b->len, room, 0);
 		if (n > 0) {
 			b->len += (size_t)n;
+			note_read(c, (size_t)n, room);
 			return (int)n;
 		}
 		if (n == 0)
@@ -314,9 +323,14 @@ static enum step read_head(struct hs_conn *c)
 	}
 	for (;;) {
 		size_t had = c->in.len;
-		buf_from_pool(c->w, &c->in);
-		buf_from_pool(c->w, &c->out);
-		int n = recv_into(c, &c->in, SIZE_MAX);
+		/* The last read emptied the socket, so the next request's bytes will come with
+		 * an event of their own: no read that could only say EAGAIN. */
+		int n = -EAGAIN;
+		if (!c->drained) {
+			buf_from_pool(c->w, &c->in);
+			buf_from_pool(c->w, &c->out);
+			n = recv_into(c, &c->in, SIZE_MAX);
+		}
 		if (n == -EAGAIN || n == -EWOULDBLOCK) {
 			if (had == 0 && c->out_off == c->out.len)
 				release_idle_buffers(c);
@@ -586,6 +600,7 @@ static void on_conn_event(struct hs__io *io, uint32_t events)
 {
 	struct hs_conn *c = (struct hs_conn *)((char *)io - offsetof(struct hs_conn, io));
 	c->events |= events;
+	c->drained = false;
 	if (events & EPOLLIN)
 		c->woke_iteration = c->w->loop.iteration;
 	conn_run(c);
@@ -678,6 +693,7 @@ static long recv_body(struct hs_conn *c, void *buf, size_t len)
 			n = recv(c->io.fd, buf, len, 0);
 		while (n < 0 && errno == EINTR);
 		if (n > 0) {
+			note_read(c, (size_t)n, len);
 			c->body_left -= n;
 			return n;
 		}
