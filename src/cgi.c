@@ -208,12 +208,6 @@ static void pump_stdin(struct job *j)
 
 /* ------------------------------------------------------------ the response head */
 
-static bool server_speaks_11(const struct hs_conn *c)
-{
-	const char *v = hs_conn_handler(c)->protocol_version;
-	return v && strcmp(v, "HTTP/1.1") >= 0;
-}
-
 /* Python's 200 is "Script output follows"; a redirect without Status is a 302. */
 static int send_head(struct job *j, struct hs__cgi_head *h)
 {
@@ -238,7 +232,7 @@ static int send_head(struct job *j, struct hs__cgi_head *h)
 		((char *)f->value.p)[f->value.n] = '\0';
 		hs_send_header(c, f->name.p, f->value.p);
 	}
-	bool chunkable = strcmp(r->request_version, "HTTP/1.1") >= 0 && server_speaks_11(c);
+	bool chunkable = strcmp(r->request_version, "HTTP/1.1") >= 0 && hs__speaks_http11(c);
 	j->discard = no_body || strcmp(r->command, "HEAD") == 0;
 	if (h->content_length >= 0 || no_body) {
 		j->framing = FRAME_LENGTH;
@@ -248,7 +242,7 @@ static int send_head(struct job *j, struct hs__cgi_head *h)
 		hs_send_header(c, "Transfer-Encoding", "chunked");
 	} else {
 		j->framing = FRAME_CLOSE;
-		if (server_speaks_11(c))
+		if (hs__speaks_http11(c))
 			hs_send_header(c, "Connection", "close");
 		hs_set_close_connection(c, true);
 	}

@@ -148,6 +148,8 @@ static void reset_request(struct hs_conn *c)
 	c->line_len = c->line_scan = c->head_len = 0;
 	c->head_scan = (struct hs__head_scan){0};
 	c->http09 = c->chunked = c->force_http10 = c->responded = c->client_done = false;
+	c->said_connection = false;
+	c->status_code = 0;
 	c->body_left = 0;
 	c->chunk = (struct hs__chunked){0};
 	c->body.len = c->body_off = 0;

@@ -424,6 +424,8 @@ struct hs_conn {
 	bool close_connection;
 	bool force_http10;  /* errors before the version is known: SPEC section 3 */
 	bool client_done;   /* the client will send nothing more: "close", or HTTP/1.0 */
+	bool said_connection; /* the response has a Connection header */
+	int status_code;      /* of the response being written (1xx for an interim one) */
 	uint64_t woke_iteration; /* the loop iteration whose epoll_wait found this request
 	                            waiting (EPOLLIN); 0 once one request of it is done */
 	bool responded;     /* the handler queued something */
@@ -557,6 +559,9 @@ void hs__request_head_error(struct hs_conn *c, long err);
 /* response.c */
 const char *hs__worker_date(struct hs__worker *w);
 const char *hs__protocol_version(const struct hs_conn *c);
+/* Whether responses on c speak HTTP/1.1 or later (persistent connections, 100-continue,
+ * chunked responses). */
+bool hs__speaks_http11(const struct hs_conn *c);
 /* send_error with one more header (name NULL: none), such as 416's Content-Range. */
 int hs__send_error_header(struct hs_conn *c, int code, const char *message,
                           const char *explain, const char *name, const char *value);

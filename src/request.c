@@ -192,11 +192,6 @@ void hs__request_head_error(struct hs_conn *c, long err)
 
 /* ------------------------------------------------------------ policy */
 
-static bool server_speaks_11(const struct hs_conn *c)
-{
-	return strcmp(hs__protocol_version(c), "HTTP/1.1") >= 0;
-}
-
 static bool parse_length(const char *v, long long *out)
 {
 	long long n = 0;
@@ -258,7 +253,7 @@ static const char *check_host(const struct hs_request *r, bool v11)
 static bool expect_100(struct hs_conn *c, const struct hs_request *r, bool v11)
 {
 	const char *e = hs_header(r, "Expect");
-	if (!e || strcasecmp(e, "100-continue") != 0 || !v11 || !server_speaks_11(c))
+	if (!e || strcasecmp(e, "100-continue") != 0 || !v11 || !hs__speaks_http11(c))
 		return true;
 	const struct hs_handler *h = c->w->srv->handler;
 	if (h->handle_expect_100)
@@ -283,13 +278,13 @@ int hs__request_prepare(struct hs_conn *c, size_t nh)
 	}
 	const struct hs_request *r = c->req;
 	bool v11 = rl.major > 1 || (rl.major == 1 && rl.minor >= 1);
-	c->close_connection = !(v11 && server_speaks_11(c));
+	c->close_connection = !(v11 && hs__speaks_http11(c));
 	const char *conn = hs_header(r, "Connection");
 	bool says_close = conn && strcasecmp(conn, "close") == 0;
 	c->client_done = says_close || (!v11 && !(conn && strcasecmp(conn, "keep-alive") == 0));
 	if (says_close)
 		c->close_connection = true;
-	else if (conn && strcasecmp(conn, "keep-alive") == 0 && server_speaks_11(c))
+	else if (conn && strcasecmp(conn, "keep-alive") == 0 && hs__speaks_http11(c))
 		c->close_connection = false;
 	const char *why = check_host(r, v11);
 	if (!why)

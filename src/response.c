@@ -183,6 +183,11 @@ const char *hs__protocol_version(const struct hs_conn *c)
 	return c->force_http10 || !v ? "HTTP/1.0" : v;
 }
 
+bool hs__speaks_http11(const struct hs_conn *c)
+{
+	return strcmp(hs__protocol_version(c), "HTTP/1.1") >= 0;
+}
+
 const char *hs_version_string(const struct hs_conn *c)
 {
 	return c->w->srv->version_string;
@@ -285,6 +290,7 @@ static int spoil(struct hs_conn *c, int rc)
 int hs_send_response_only(struct hs_conn *c, int code, const char *message)
 {
 	c->responded = true;
+	c->status_code = code;
 	if (c->out_error)
 		return c->out_error;
 	if (is_http09(c))
@@ -328,6 +334,7 @@ int hs_send_header(struct hs_conn *c, const char *name, const char *value)
 		b->len += nl + vl + 4;
 	}
 	if (strcasecmp(name, "Connection") == 0) {
+		c->said_connection = true;
 		if (strcasecmp(value, "close") == 0)
 			c->close_connection = true;
 		else if (strcasecmp(value, "keep-alive") == 0)
@@ -342,7 +349,14 @@ int hs_end_headers(struct hs_conn *c)
 		return c->out_error;
 	if (is_http09(c))
 		return 0;
-	return spoil(c, hs__buf_append(&c->out, "\r\n", 2));
+	/* RFC 9112 9.6: a server closing because the client said so SHOULDs say so too,
+	 * which spares the client a request written into a closing connection. Python
+	 * does not; an HTTP/1.0 status line says it already. */
+	int rc = 0;
+	if (c->status_code >= 200 && c->close_connection && c->client_done && !c->said_connection &&
+	    hs__speaks_http11(c))
+		rc = hs_send_header(c, "Connection", "close");
+	return rc ?: spoil(c, hs__buf_append(&c->out, "\r\n", 2));
 }
 
 int hs_flush_headers(struct hs_conn *c)

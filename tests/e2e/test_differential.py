@@ -65,6 +65,12 @@ KNOWN_DIFFERENCES = {
         "Last-Modified and ETag (RFC 9110 15.4.5); Python sends none of them. The lines are "
         "added to the reference where they are due, with our ETag once its size and seconds "
         "are checked against the response and the file's mtime."),
+    "CLOSE_ANNOUNCED": (
+        "1.2",
+        "A server speaking HTTP/1.1 that closes because the request said so (Connection: "
+        "close, or HTTP/1.0 without keep-alive) adds Connection: close as the last header "
+        "line (RFC 9112 9.6 SHOULD); Python adds nothing. The line is added to the "
+        "reference's response to such a request when it has no Connection header."),
     "BANNER_HOST_WITHOUT_BIND": (
         "1.1",
         "With no -b we listen on :: dual stack and the banner says ::, where Python shows "
@@ -75,7 +81,7 @@ KNOWN_DIFFERENCES = {
 # Applied to every exchange; each is a no-op where its condition does not hold. The others
 # are named by the exchanges that expect them.
 ALWAYS = ("SERVER_HEADER", "REASON_PHRASES_3_13", "LISTING_TITLE_WITHOUT_QUERY",
-          "BUILTIN_MIME_TABLE", "FILE_VALIDATORS")
+          "BUILTIN_MIME_TABLE", "FILE_VALIDATORS", "CLOSE_ANNOUNCED")
 
 # Not a difference of httpserve but of how the reference must be asked: Python before 3.13.9
 # (gh-70765) reads header lines after an HTTP/0.9 request line, so the python3 side (in
@@ -105,13 +111,26 @@ LAST_MODIFIED = email.utils.formatdate(harness.FIXED_MTIME, usegmt=True)
 # ---------------------------------------------------------------- transformations
 
 class Exchange:
-    """What was sent, for transformations that depend on it: one target per request."""
+    """What was sent, for transformations that depend on it: one target per request, and
+    whether each request asked to close (Connection: close, or HTTP/1.0 without
+    keep-alive)."""
 
     def __init__(self, data, methods):
         self.data = data
         self.methods = list(methods)
         self.targets = re.findall(rb"(?:^|\r?\n\r?\n)[A-Za-z]+ (\S+)", data)[:len(methods)]
         self.targets = [t.decode("latin-1") for t in self.targets]
+        heads = re.findall(rb"(?:^|(?<=\n))([A-Za-z]+ \S+ (HTTP/\d\.\d)\r?\n(?:[^\r\n]+\r?\n)*)",
+                           data)[:len(methods)]
+        self.says_close = [asks_to_close(head, version) for head, version in heads]
+
+    def paired_close(self, responses):
+        """(request said close, response) for each final response, in order."""
+        i = 0
+        for resp in responses:
+            yield (self.says_close[i] if i < len(self.says_close) else False), resp
+            if resp.bare or not 100 <= resp.code < 200:
+                i += 1
 
     def paired(self, responses):
         """(target, response) for each final response, in order."""
@@ -120,6 +139,27 @@ class Exchange:
             yield (self.targets[i] if i < len(self.targets) else None), resp
             if resp.bare or not 100 <= resp.code < 200:
                 i += 1
+
+
+def asks_to_close(head, version):
+    """Whether a request head (bytes) asks the server to close after its response."""
+    conn = re.findall(rb"(?im)^connection:[ \t]*(\S*)[ \t]*\r?$", head)
+    if conn and conn[-1].lower() == b"close":
+        return True
+    return version == b"HTTP/1.0" and not (conn and conn[-1].lower() == b"keep-alive")
+
+
+def close_announced(ctx, ref, ours):
+    """CLOSE_ANNOUNCED: Connection: close after the reference's last header line where
+    an HTTP/1.1 response answers a request that asked to close and says nothing of it."""
+    out = []
+    for says_close, resp in ctx.paired_close(ref):
+        if (says_close and not resp.bare and resp.status_line.startswith("HTTP/1.1 ")
+                and resp.code >= 200 and resp.header("Connection") is None):
+            resp = harness.Response(resp.status_line, resp.head_lines + ["Connection: close"],
+                                    resp.body)
+        out.append(resp)
+    return out, ours
 
 
 def server_header(ctx, ref, ours):
@@ -294,6 +334,7 @@ TRANSFORMS = {
     "STRICT_FRAMING": strict_framing,
     "SYMLINK_INSIDE": symlink_inside,
     "FILE_VALIDATORS": file_validators,
+    "CLOSE_ANNOUNCED": close_announced,
     "BANNER_HOST_WITHOUT_BIND": None,
 }
 assert TRANSFORMS.keys() == KNOWN_DIFFERENCES.keys()

@@ -537,7 +537,7 @@ static void test_streamed_body(void)
 		"456", "789", NULL};
 	g_sum = (struct summer){0};
 	serve("streamed Content-Length body", &h, length, 40, &o, NULL);
-	CHECK_HAS("streamed length", &o.resp, "Content-Length: 10\r\n\r\n0123456789");
+	CHECK_HAS("streamed length", &o.resp, "Content-Length: 10\r\nConnection: close\r\n\r\n0123456789");
 	CHECK(g_sum.eagain >= 2);
 	hs__buf_free(&g_sum.got);
 	outcome_free(&o);
@@ -763,7 +763,7 @@ static void test_cgi_bodies(struct hs_cgi *cg)
 	outcome_free(&o);
 	cgi("HEAD, chunkable", cg, "HEAD /cgi-bin/cat.sh HTTP/1.1\r\nHost: h\r\nConnection: close\r\n\r\n",
 	    &o);
-	CHECK_HAS("HEAD", &o.resp, "Transfer-Encoding: chunked\r\n\r\n");
+	CHECK_HAS("HEAD", &o.resp, "Transfer-Encoding: chunked\r\nConnection: close\r\n\r\n");
 	CHECK(o.resp.len > 4 && memcmp(o.resp.data + o.resp.len - 4, "\r\n\r\n", 4) == 0);
 	outcome_free(&o);
 	cgi("HTTP/1.0 client of a 1.1 server", cg, "POST /cgi-bin/cat.sh HTTP/1.0\r\n"

@@ -34,6 +34,11 @@
 /* The user handler's answer: text/plain with the given length and body. */
 #define OK(ver, len, body) \
 	ver " 200 OK\r\n" SERVER DATE "Content-Type: text/plain\r\nContent-Length: " len "\r\n\r\n" body
+/* The same when the client asked to close and the server speaks HTTP/1.1: the response
+ * says it too (RFC 9112 9.6). */
+#define OK_CLOSE(len, body)                                                      \
+	"HTTP/1.1 200 OK\r\n" SERVER DATE "Content-Type: text/plain\r\nContent-Length: " len \
+	"\r\nConnection: close\r\n\r\n" body
 #define HOST "Host: x\r\n"
 #define NEXT "GET /next HTTP/1.1\r\n" HOST "\r\n" /* a pipelined request that must stay unanswered */
 
@@ -456,7 +461,7 @@ static const struct exact_case user_cases[] = {
 	 "GET /hello HTTP/1.1\r\n" HOST "\r\n", OK("HTTP/1.1", "6", "/hello"),
 	 LOG("\"GET /hello HTTP/1.1\" 200 -")},
 	{"the status line carries the server's version, not the request's", &h11,
-	 "GET /hello HTTP/1.0\r\n\r\n", OK("HTTP/1.1", "6", "/hello"), NULL},
+	 "GET /hello HTTP/1.0\r\n\r\n", OK_CLOSE("6", "/hello"), NULL},
 	{"a server speaking HTTP/1.0", &h10, "GET /hello HTTP/1.1\r\n" HOST "\r\n",
 	 OK("HTTP/1.0", "6", "/hello"), NULL},
 	{"pipelined requests are answered in order on one connection", &h11,
@@ -475,9 +480,9 @@ static const struct exact_case user_cases[] = {
 	{"a slot returning a negative value: sent, then closed", &h11,
 	 "GET /fail HTTP/1.1\r\n" HOST "\r\n" NEXT, OK("HTTP/1.1", "6", "failed"), NULL},
 	{"a request saying Connection: close", &h11,
-	 "GET /a HTTP/1.1\r\n" HOST "Connection: close\r\n\r\n" NEXT, OK("HTTP/1.1", "2", "/a"), NULL},
+	 "GET /a HTTP/1.1\r\n" HOST "Connection: close\r\n\r\n" NEXT, OK_CLOSE("2", "/a"), NULL},
 	{"an HTTP/1.0 request closes", &h11, "GET /a HTTP/1.0\r\n\r\n" NEXT,
-	 OK("HTTP/1.1", "2", "/a"), NULL},
+	 OK_CLOSE("2", "/a"), NULL},
 	{"an HTTP/1.0 request with keep-alive stays open on an HTTP/1.1 server", &h11,
 	 "GET /a HTTP/1.0\r\nConnection: keep-alive\r\n\r\n" NEXT,
 	 OK("HTTP/1.1", "2", "/a") OK("HTTP/1.1", "5", "/next"), NULL},
@@ -515,7 +520,7 @@ static const struct exact_case user_cases[] = {
 	 LOG("\"POST /up HTTP/1.1\" 200 -")},
 	{"Expect from an HTTP/1.0 client: no 100", &h11,
 	 "POST /up HTTP/1.0\r\nExpect: 100-continue\r\nContent-Length: 5\r\n\r\nhello",
-	 OK("HTTP/1.1", "15", "cl=5 body=hello"), NULL},
+	 OK_CLOSE("15", "cl=5 body=hello"), NULL},
 	{"Expect to an HTTP/1.0 server: no 100", &h10,
 	 "POST /up HTTP/1.1\r\n" HOST "Expect: 100-continue\r\nContent-Length: 5\r\n\r\nhello",
 	 OK("HTTP/1.0", "15", "cl=5 body=hello"), NULL},
