@@ -122,7 +122,7 @@ void hs__conn_accept(struct hs__worker *w, int fd, const void *sa)
 	c->timer = (struct hs__timer){.heap_index = SIZE_MAX, .fire = on_timeout};
 	c->state = HS__READ_HEAD;
 	c->file_fd = -1;
-	c->drained = false;
+	c->drained = c->peer_done = false;
 	hs__sockaddr_string(sa, c->addr, sizeof c->addr, &c->port);
 	if (hs__loop_add(&w->loop, &c->io, CONN_EVENTS) < 0) {
 		close(fd);
@@ -137,10 +137,11 @@ void hs__conn_accept(struct hs__worker *w, int fd, const void *sa)
 		w->conns->prev = c;
 	w->conns = c;
 	w->nconns++;
-	/* read at once; not through on_conn_event: this request was not known to be waiting
-	 * when the worker woke (the small-file cache must not answer it) */
-	c->events |= EPOLLIN;
-	conn_run(c);
+	/* No read now: the request seldom follows the handshake that woke the listener
+	 * closely enough, and the read would only say EAGAIN. Registering reports bytes
+	 * already there at the next epoll_wait, and the request is then known to have been
+	 * waiting when the worker woke (the small-file cache may answer it). */
+	hs__timer_set(&w->loop, &c->timer, w->loop.now_ms + w->srv->opt.idle_timeout_ms);
 }
 
 static void reset_request(struct hs_conn *c)
@@ -248,7 +249,7 @@ void hs__conn_drain(struct hs_conn *c)
  * (nginx's rule), unless an end of stream was signalled, which must still be read. */
 static void note_read(struct hs_conn *c, size_t got, size_t asked)
 {
-	c->drained = got < asked && !(c->events & (EPOLLRDHUP | EPOLLHUP));
+	c->drained = got < asked && !c->peer_done;
 }
 
 static int recv_into(struct hs_conn *c, struct hs__buf *b, size_t max)
@@ -603,6 +604,8 @@ static void on_conn_event(struct hs__io *io, uint32_t events)
 	struct hs_conn *c = (struct hs_conn *)((char *)io - offsetof(struct hs_conn, io));
 	c->events |= events;
 	c->drained = false;
+	if (events & (EPOLLRDHUP | EPOLLHUP))
+		c->peer_done = true; /* sticky: no later event will say it again */
 	if (events & EPOLLIN)
 		c->woke_iteration = c->w->loop.iteration;
 	conn_run(c);
