@@ -124,21 +124,23 @@ class Exchange:
                            data)[:len(methods)]
         self.says_close = [asks_to_close(head, version) for head, version in heads]
 
-    def paired_close(self, responses):
-        """(request said close, response) for each final response, in order."""
-        i = 0
-        for resp in responses:
-            yield (self.says_close[i] if i < len(self.says_close) else False), resp
-            if resp.bare or not 100 <= resp.code < 200:
-                i += 1
-
     def paired(self, responses):
         """(target, response) for each final response, in order."""
-        i = 0
-        for resp in responses:
-            yield (self.targets[i] if i < len(self.targets) else None), resp
-            if resp.bare or not 100 <= resp.code < 200:
-                i += 1
+        return pair_with_requests(self.targets, responses, None)
+
+    def paired_close(self, responses):
+        """(request said close, response) for each final response, in order."""
+        return pair_with_requests(self.says_close, responses, False)
+
+
+def pair_with_requests(values, responses, missing):
+    """(values[i], response) with i the request each response answers (interim 1xx
+    responses share their request's value); missing past the end of values."""
+    i = 0
+    for resp in responses:
+        yield (values[i] if i < len(values) else missing), resp
+        if resp.bare or not 100 <= resp.code < 200:
+            i += 1
 
 
 def asks_to_close(head, version):
