@@ -36,4 +36,21 @@ static inline bool hs__py_space(unsigned char c)
 	return (c >= 0x09 && c <= 0x0d) || (c >= 0x1c && c <= 0x20) || c == 0x85 || c == 0xa0;
 }
 
+/* The next word of s[0..n) from *at, as str.split() finds the words of a latin-1
+ * string: true with the word's start and length (and *at past it), false when only
+ * whitespace is left. */
+static inline bool hs__py_next_word(const char *s, size_t n, size_t *at, size_t *start,
+                                    size_t *len)
+{
+	size_t i = *at;
+	while (i < n && hs__py_space((unsigned char)s[i]))
+		i++;
+	*start = i;
+	while (i < n && !hs__py_space((unsigned char)s[i]))
+		i++;
+	*len = i - *start;
+	*at = i;
+	return *len > 0;
+}
+
 #endif

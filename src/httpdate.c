@@ -164,17 +164,10 @@ static bool py_isdigit(unsigned char c)
  * many there are, counting no further than max + 1. */
 static size_t split_words(const char *s, size_t n, struct tok *w, size_t max)
 {
-	size_t count = 0, i = 0;
-	while (count <= max) {
-		while (i < n && hs__py_space((unsigned char)s[i]))
-			i++;
-		if (i == n)
-			break;
-		size_t start = i;
-		while (i < n && !hs__py_space((unsigned char)s[i]))
-			i++;
+	size_t count = 0, at = 0, start, len;
+	while (count <= max && hs__py_next_word(s, n, &at, &start, &len)) {
 		if (count < max)
-			w[count] = (struct tok){s + start, i - start};
+			w[count] = (struct tok){s + start, len};
 		count++;
 	}
 	return count;

@@ -42,16 +42,9 @@ struct words {
 
 static void split_words(const char *s, size_t n, struct words *w)
 {
-	size_t i = 0;
-	while (i < n) {
-		while (i < n && hs__py_space((unsigned char)s[i]))
-			i++;
-		if (i == n)
-			break;
-		size_t start = i;
-		while (i < n && !hs__py_space((unsigned char)s[i]))
-			i++;
-		struct hs__span word = { s + start, i - start };
+	size_t at = 0, start, len;
+	while (hs__py_next_word(s, n, &at, &start, &len)) {
+		struct hs__span word = { s + start, len };
 		if (w->count == 0)
 			w->first = word;
 		else if (w->count == 1)
