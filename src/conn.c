@@ -508,10 +508,13 @@ static enum step finish_response(struct hs_conn *c)
 	/* a streamed body the handler left unread: the next request cannot be found */
 	bool close_now = c->close_connection || c->http09 || c->w->draining ||
 	                 (c->streaming && !body_complete(c));
-	/* Lingering protects a response from the reset that unread input would cause; a
-	 * client that said it is done, whose request was read whole, has nothing more to
-	 * send (RFC 9112 9.3, 9.6), so its connection closes at once, as nginx does. */
-	bool close_at_once = close_now && c->client_done && body_complete(c) && c->in.len == 0;
+	/* Lingering protects a response from the reset that unread input would cause. With
+	 * the request read whole and nothing buffered, it is skipped when the client said it
+	 * is done (RFC 9112 9.3, 9.6) or when the last read emptied the socket and no event
+	 * came since: nginx's lingering_close heuristic. A client that sends more after that
+	 * read gets a reset, as with nginx, and as with Python, which never lingers. */
+	bool close_at_once = close_now && body_complete(c) && c->in.len == 0 &&
+	                     (c->client_done || c->drained);
 	reset_request(c);
 	if (close_at_once)
 		return STEP_CLOSE;

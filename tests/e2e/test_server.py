@@ -222,6 +222,34 @@ class PersistentConnections(ServerCase):
             time.sleep(0.001)
         self.assertBodyIs(client.read_response(), "/a.txt")
 
+    def test_an_error_with_nothing_after_it_closes_without_lingering(self):
+        """send_error closes the connection (SPEC 1.4). When the socket held nothing more,
+        it closes at once (docs/design.md, LINGER): what the client sends afterwards meets
+        a closed socket and a reset, where a lingering server would read and drop it."""
+        client = self.connect(self.server.port)
+        client.send(get("/missing.txt", "HTTP/1.1"))
+        self.assertStatus(client.read_response(), 404)
+        self.assertTrue(client.wait_closed(harness.IO_TIMEOUT)[0])
+        reset = False
+        for _ in range(50):
+            try:
+                client.sock.send(b"GET /a.txt HTTP/1.1\r\nHost: x\r\n\r\n")
+                time.sleep(0.02)
+                client.sock.recv(1)
+            except (ConnectionResetError, BrokenPipeError):
+                reset = True
+                break
+        self.assertTrue(reset, "the server was still reading after its error page")
+
+    def test_an_error_with_a_request_behind_it_still_arrives(self):
+        """With the next request already sent, the server lingers: its 404 is read
+        whole, and the request behind it is never answered."""
+        client = self.connect(self.server.port)
+        client.send(get("/missing.txt", "HTTP/1.1") + get("/a.txt", "HTTP/1.1"))
+        self.assertStatus(client.read_response(), 404)
+        closed, _, rest = client.wait_closed(harness.IO_TIMEOUT)
+        self.assertEqual((closed, rest), (True, b""))
+
     def test_large_file_then_small_on_one_connection(self):
         client = self.connect(self.server.port)
         big, small = harness.pipeline(client, [get("/big.bin", "HTTP/1.1"),
