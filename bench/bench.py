@@ -47,8 +47,13 @@ REPORT_LUA = os.path.join(HERE, "report.lua")
 PEERS = ["nginx", "lighttpd", "h2o"]
 HS = "httpserve -q"
 HS_LOG = "httpserve log"
-ROWS = ["nginx", "lighttpd", "h2o", HS, HS_LOG, "ceiling", "python"]
-ALL_SERVED = ["nginx", "lighttpd", "h2o", HS, HS_LOG]
+# HTTPSERVE_B=path adds a second httpserve, run like the first with -q, for A/B comparisons
+# of two builds in one run (the rows take turns like every server)
+HS_B = "httpserve B -q"
+HS_B_BIN = os.environ.get("HTTPSERVE_B")
+HS_ROWS = [HS, HS_B] if HS_B_BIN else [HS]
+ROWS = ["nginx", "lighttpd", "h2o"] + HS_ROWS + [HS_LOG, "ceiling", "python"]
+ALL_SERVED = ["nginx", "lighttpd", "h2o"] + HS_ROWS + [HS_LOG]
 
 # key: (title, path, connections, wrk threads, extra headers, unit, rows)
 WORKLOADS = {
@@ -64,7 +69,7 @@ WORKLOADS = {
     "g": ("1 KiB, 1,000 conns (+ peak RSS)", "/1k.bin", 1000, NCPU, [], "req/s",
           ALL_SERVED + ["ceiling"]),
     "h": ("(a) while %d idle keep-alive conns are held" % IDLE_N, "/1k.bin", 64, NCPU, [],
-          "req/s", [HS, "nginx", "lighttpd", "h2o", "ceiling"]),
+          "req/s", HS_ROWS + ["nginx", "lighttpd", "h2o", "ceiling"]),
 }
 
 
@@ -219,10 +224,10 @@ class Server:
             vals["RUN"] = hrun
             conf = render("h2o.conf.in", os.path.join(run, "h2o.conf"), vals)
             self.cmd = ["h2o", "-c", conf]
-        elif name in (HS, HS_LOG):
-            self.cmd = [HS_BIN, "-b", "127.0.0.1", "-d", root, "-p", "HTTP/1.1",
+        elif name in (HS, HS_B, HS_LOG):
+            self.cmd = [HS_B_BIN if name == HS_B else HS_BIN, "-b", "127.0.0.1", "-d", root, "-p", "HTTP/1.1",
                         "--max-connections", str(conns), str(port)]
-            if name == HS:
+            if name != HS_LOG:
                 self.cmd.insert(1, "-q")
             else:
                 self.log_path = os.path.join(run, "httpserve-requests.log")
@@ -554,7 +559,7 @@ def summarize(res_rows):
     return out
 
 
-ORDER = ["nginx", "lighttpd", "h2o", HS, HS_LOG, "ceiling", "python"]
+ORDER = ROWS
 METRIC_ORDER = ["a", "b", "c", "d", "e", "f", "g", "h"]
 
 
@@ -709,15 +714,19 @@ def versions():
             os.environ.get("HTTPSERVE", "build/httpserve"),
             os.environ.get("BENCH_HS_REV") or
             out(["git", "-C", REPO, "describe", "--always", "--dirty"])),
-    ]
+    ] + (["httpserve B binary (row %r): %s" % (HS_B, HS_B_BIN)] if HS_B_BIN else [])
 
 
 def freeze_binary(tmp):
     """Run a copy of httpserve: others may rebuild build/httpserve while the bench runs."""
-    global HS_BIN
+    global HS_BIN, HS_B_BIN
     copy = os.path.join(tmp, "httpserve")
     shutil.copy2(HS_BIN, copy)
     HS_BIN = copy
+    if HS_B_BIN:
+        copy = os.path.join(tmp, "httpserve-b")
+        shutil.copy2(HS_B_BIN, copy)
+        HS_B_BIN = copy
 
 
 def main():

@@ -122,7 +122,10 @@ void hs__conn_accept(struct hs__worker *w, int fd, const void *sa)
 	c->timer = (struct hs__timer){.heap_index = SIZE_MAX, .fire = on_timeout};
 	c->state = HS__READ_HEAD;
 	c->file_fd = -1;
-	c->drained = c->peer_done = false;
+	/* Nothing is read yet, but whatever the socket holds or receives will be announced
+	 * by an EPOLLIN event (registration reports what is already there). */
+	c->drained = true;
+	c->peer_done = false;
 	hs__sockaddr_string(sa, c->addr, sizeof c->addr, &c->port);
 	if (hs__loop_add(&w->loop, &c->io, CONN_EVENTS) < 0) {
 		close(fd);
@@ -606,7 +609,10 @@ static void on_conn_event(struct hs__io *io, uint32_t events)
 {
 	struct hs_conn *c = (struct hs_conn *)((char *)io - offsetof(struct hs_conn, io));
 	c->events |= events;
-	c->drained = false;
+	/* An edge without EPOLLIN (room to write, as at registration) brings no input:
+	 * a read would only say EAGAIN. */
+	if (events & (EPOLLIN | EPOLLRDHUP | EPOLLHUP | EPOLLERR))
+		c->drained = false;
 	if (events & (EPOLLRDHUP | EPOLLHUP))
 		c->peer_done = true; /* sticky: no later event will say it again */
 	if (events & EPOLLIN)

@@ -397,7 +397,7 @@ struct hs_conn {
 
 	/* input: the current request starts at in.data[0] */
 	struct hs__buf in;
-	bool drained;      /* the last read took all the socket had; no event since */
+	bool drained;      /* all the socket had is read: more input comes with an EPOLLIN event */
 	bool peer_done;    /* an event said the peer shut down its side (or hung up) */
 	size_t line_len;   /* request line length with its "\n", once found */
 	size_t line_scan;  /* hs__find_line progress */
