@@ -69,16 +69,25 @@ int hs__buf_printf(struct hs__buf *b, const char *fmt, ...)
 	return 0;
 }
 
-int hs__buf_append_int(struct hs__buf *b, long long v)
+size_t hs__int_text(char out[HS__INT_TEXT_MAX], long long v)
 {
-	char digits[24], *p = digits + sizeof digits;
+	char digits[HS__INT_TEXT_MAX], *p = digits + sizeof digits;
 	unsigned long long u = v < 0 ? 0ULL - (unsigned long long)v : (unsigned long long)v;
 	do
 		*--p = (char)('0' + u % 10);
 	while ((u /= 10) != 0);
 	if (v < 0)
 		*--p = '-';
-	return hs__buf_append(b, p, (size_t)(digits + sizeof digits - p));
+	size_t n = (size_t)(digits + sizeof digits - p);
+	memcpy(out, p, n);
+	out[n] = '\0';
+	return n;
+}
+
+int hs__buf_append_int(struct hs__buf *b, long long v)
+{
+	char text[HS__INT_TEXT_MAX];
+	return hs__buf_append(b, text, hs__int_text(text, v));
 }
 
 void hs__buf_free(struct hs__buf *b)

@@ -621,7 +621,7 @@ static void env_join(struct env *e, const char *var, const struct hs_request *r,
 	int rc = 0;
 	bool first = true;
 	for (size_t i = 0; i < r->nheaders && rc == 0; i++) {
-		if (strcasecmp(r->headers[i].name, name) != 0 || (skip_empty && !*r->headers[i].value))
+		if (!hs__ascii_ieq(r->headers[i].name, name) || (skip_empty && !*r->headers[i].value))
 			continue;
 		rc = (first ? 0 : hs__buf_puts(&v, sep)) ?: hs__buf_puts(&v, r->headers[i].value);
 		first = false;

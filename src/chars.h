@@ -30,10 +30,35 @@ static inline int hs__hex_value(unsigned char c)
 }
 
 /* Whitespace as Python's str.split() sees a latin-1 string: \t \n \v \f \r, the
- * separators 0x1c-0x1f, space, NEL (0x85) and NO-BREAK SPACE (0xa0). */
+ * separators 0x1c-0x1f, space, NEL (0x85) and NO-BREAK SPACE (0xa0). A table: the
+ * request line is split byte by byte on every request. */
+static const bool hs__py_space_table[256] = {
+	[0x09] = 1, [0x0a] = 1, [0x0b] = 1, [0x0c] = 1, [0x0d] = 1,
+	[0x1c] = 1, [0x1d] = 1, [0x1e] = 1, [0x1f] = 1, [0x20] = 1, [0x85] = 1, [0xa0] = 1,
+};
+
 static inline bool hs__py_space(unsigned char c)
 {
-	return (c >= 0x09 && c <= 0x0d) || (c >= 0x1c && c <= 0x20) || c == 0x85 || c == 0xa0;
+	return hs__py_space_table[c];
+}
+
+/* ASCII case folding, as header names and the tokens of HTTP compare (RFC 9110 5.1);
+ * what strcasecmp does in the C locale, inline, because the header lookups of every
+ * request mostly fail at the first byte. */
+static inline unsigned char hs__ascii_lower(unsigned char c)
+{
+	return (unsigned char)((unsigned)c - 'A' < 26u ? c + ('a' - 'A') : c);
+}
+
+static inline bool hs__ascii_ieq(const char *a, const char *b)
+{
+	for (;; a++, b++) {
+		unsigned char x = hs__ascii_lower((unsigned char)*a);
+		if (x != hs__ascii_lower((unsigned char)*b))
+			return false;
+		if (x == 0)
+			return true;
+	}
 }
 
 /* The next word of s[0..n) from *at, as str.split() finds the words of a latin-1

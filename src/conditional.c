@@ -11,6 +11,7 @@
 #include <string.h>
 #include <strings.h>
 
+#include "chars.h"
 #include "internal.h"
 #include "range.h"
 
@@ -105,7 +106,7 @@ static enum hs__etag_match match_lines(const struct hs_header *h, size_t nh, con
 	enum hs__etag_match m = HS__ETAG_NO_MATCH;
 	*lines = 0;
 	for (size_t k = 0; k < nh; k++) {
-		if (strcasecmp(h[k].name, name) != 0)
+		if (!hs__ascii_ieq(h[k].name, name))
 			continue;
 		(*lines)++;
 		enum hs__etag_match one = hs__etag_list_match(h[k].value, strlen(h[k].value), etag, weak);
@@ -123,7 +124,7 @@ static const char *single(const struct hs_header *h, size_t nh, const char *name
 {
 	const char *v = NULL;
 	for (size_t k = 0; k < nh; k++) {
-		if (strcasecmp(h[k].name, name) != 0)
+		if (!hs__ascii_ieq(h[k].name, name))
 			continue;
 		if (v)
 			return first ? v : NULL;

@@ -75,7 +75,10 @@ int hs__buf_append(struct hs__buf *b, const void *p, size_t n);
 int hs__buf_puts(struct hs__buf *b, const char *s);
 int hs__buf_printf(struct hs__buf *b, const char *fmt, ...)
 	__attribute__((format(printf, 2, 3)));
-/* v in decimal, as printf's %lld writes it, without printf. */
+/* v in decimal, as printf's %lld writes it, without printf: into out, NUL-terminated,
+ * returning its length; or appended to b. */
+#define HS__INT_TEXT_MAX 24
+size_t hs__int_text(char out[HS__INT_TEXT_MAX], long long v);
 int hs__buf_append_int(struct hs__buf *b, long long v);
 void hs__buf_free(struct hs__buf *b);
 

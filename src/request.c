@@ -14,6 +14,7 @@
 
 #include <unistd.h>
 
+#include "chars.h"
 #include "internal.h"
 
 /* ------------------------------------------------------------ the view */
@@ -214,14 +215,14 @@ static const char *check_framing(struct hs_conn *c, const struct hs_request *r, 
 	const char *te = NULL;
 	for (size_t i = 0; i < r->nheaders; i++) {
 		const struct hs_header *h = &r->headers[i];
-		if (strcasecmp(h->name, "Content-Length") == 0) {
+		if (hs__ascii_ieq(h->name, "Content-Length")) {
 			long long n;
 			if (!parse_length(h->value, &n))
 				return "Bad Content-Length";
 			if (len >= 0 && n != len)
 				return "Conflicting Content-Length";
 			len = n;
-		} else if (strcasecmp(h->name, "Transfer-Encoding") == 0) {
+		} else if (hs__ascii_ieq(h->name, "Transfer-Encoding")) {
 			te_count++;
 			te = h->value;
 		}
@@ -229,7 +230,7 @@ static const char *check_framing(struct hs_conn *c, const struct hs_request *r, 
 	if (te_count) {
 		if (len >= 0)
 			return "Both Content-Length and Transfer-Encoding";
-		if (te_count > 1 || strcasecmp(te, "chunked") != 0 || !v11)
+		if (te_count > 1 || !hs__ascii_ieq(te, "chunked") || !v11)
 			return "Unsupported Transfer-Encoding";
 		c->chunked = true;
 	}
@@ -242,7 +243,7 @@ static const char *check_host(const struct hs_request *r, bool v11)
 {
 	int hosts = 0;
 	for (size_t i = 0; i < r->nheaders; i++)
-		hosts += strcasecmp(r->headers[i].name, "Host") == 0;
+		hosts += hs__ascii_ieq(r->headers[i].name, "Host");
 	if (hosts > 1)
 		return "More than one Host header";
 	if (hosts == 0 && v11)
@@ -253,7 +254,7 @@ static const char *check_host(const struct hs_request *r, bool v11)
 static bool expect_100(struct hs_conn *c, const struct hs_request *r, bool v11)
 {
 	const char *e = hs_header(r, "Expect");
-	if (!e || strcasecmp(e, "100-continue") != 0 || !v11 || !hs__speaks_http11(c))
+	if (!e || !hs__ascii_ieq(e, "100-continue") || !v11 || !hs__speaks_http11(c))
 		return true;
 	const struct hs_handler *h = c->w->srv->handler;
 	if (h->handle_expect_100)
@@ -280,11 +281,11 @@ int hs__request_prepare(struct hs_conn *c, size_t nh)
 	bool v11 = rl.major > 1 || (rl.major == 1 && rl.minor >= 1);
 	c->close_connection = !(v11 && hs__speaks_http11(c));
 	const char *conn = hs_header(r, "Connection");
-	bool says_close = conn && strcasecmp(conn, "close") == 0;
-	c->client_done = says_close || (!v11 && !(conn && strcasecmp(conn, "keep-alive") == 0));
+	bool says_close = conn && hs__ascii_ieq(conn, "close");
+	c->client_done = says_close || (!v11 && !(conn && hs__ascii_ieq(conn, "keep-alive")));
 	if (says_close)
 		c->close_connection = true;
-	else if (conn && strcasecmp(conn, "keep-alive") == 0 && hs__speaks_http11(c))
+	else if (conn && hs__ascii_ieq(conn, "keep-alive") && hs__speaks_http11(c))
 		c->close_connection = false;
 	const char *why = check_host(r, v11);
 	if (!why)

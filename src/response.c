@@ -13,6 +13,7 @@
 #include <strings.h>
 #include <unistd.h>
 
+#include "chars.h"
 #include "internal.h"
 
 struct status {
@@ -234,7 +235,7 @@ void hs_set_close_connection(struct hs_conn *c, bool close)
 const char *hs_header(const struct hs_request *r, const char *name)
 {
 	for (size_t i = 0; i < r->nheaders; i++)
-		if (strcasecmp(r->headers[i].name, name) == 0)
+		if (hs__ascii_ieq(r->headers[i].name, name))
 			return r->headers[i].value;
 	return NULL;
 }
@@ -319,11 +320,11 @@ int hs_send_header(struct hs_conn *c, const char *name, const char *value)
 {
 	if (c->out_error)
 		return c->out_error;
-	if (strpbrk(name, "\r\n:") || strpbrk(value, "\r\n"))
+	size_t nl = strcspn(name, "\r\n:"), vl = strcspn(value, "\r\n");
+	if (name[nl] || value[vl])
 		return -EINVAL;
 	if (!is_http09(c)) {
 		struct hs__buf *b = &c->out;
-		size_t nl = strlen(name), vl = strlen(value);
 		int rc = hs__buf_reserve(b, nl + vl + 4);
 		if (rc < 0)
 			return spoil(c, rc);
@@ -333,11 +334,11 @@ int hs_send_header(struct hs_conn *c, const char *name, const char *value)
 		memcpy(b->data + b->len + nl + 2 + vl, "\r\n", 2);
 		b->len += nl + vl + 4;
 	}
-	if (strcasecmp(name, "Connection") == 0) {
+	if (nl == 10 && hs__ascii_ieq(name, "Connection")) {
 		c->said_connection = true;
-		if (strcasecmp(value, "close") == 0)
+		if (hs__ascii_ieq(value, "close"))
 			c->close_connection = true;
-		else if (strcasecmp(value, "keep-alive") == 0)
+		else if (hs__ascii_ieq(value, "keep-alive"))
 			c->close_connection = false;
 	}
 	return 0;
@@ -464,12 +465,12 @@ int hs__send_error_header(struct hs_conn *c, int code, const char *message,
 	struct hs__buf *page = &c->w->errpage;
 	bool has_body = code >= 200 && code != 204 && code != 205 && code != 304;
 	if (has_body && rc == 0) {
-		char len_text[24];
+		char len_text[HS__INT_TEXT_MAX];
 		page->len = 0;
 		rc = spoil(c, render_error_page(page, h->error_message_format ? h->error_message_format
 		                                                     : default_error_format,
 		                       code, message, explain));
-		snprintf(len_text, sizeof len_text, "%zu", page->len);
+		hs__int_text(len_text, (long long)page->len);
 		rc = rc ?: hs_send_header(c, "Content-Type", h->error_content_type
 		                                                 ? h->error_content_type
 		                                                 : "text/html;charset=utf-8");

@@ -25,6 +25,7 @@
 #include <sys/syscall.h>
 #include <unistd.h>
 
+#include "chars.h"
 #include "internal.h"
 #include "range.h"
 
@@ -209,8 +210,8 @@ static int send_listing(struct hs_conn *c, const struct hs_request *r, const cha
 	size_t head = page->len;
 	if (hs__listing_render_tail(page) < 0)
 		return hs_send_error(c, 500, NULL, NULL);
-	char len_text[24];
-	snprintf(len_text, sizeof len_text, "%zu", page->len + blen);
+	char len_text[HS__INT_TEXT_MAX];
+	hs__int_text(len_text, (long long)(page->len + blen));
 	hs_send_response(c, 200, NULL);
 	hs_send_header(c, "Content-type", "text/html; charset=utf-8");
 	hs_send_header(c, "Content-Length", len_text);
@@ -429,7 +430,7 @@ static void pick_encoding(const struct hs_static *self, const struct hs_request 
 	struct hs__accept_encoding ae;
 	hs__accept_encoding_init(&ae);
 	for (size_t i = 0; i < r->nheaders; i++)
-		if (strcasecmp(r->headers[i].name, "Accept-Encoding") == 0)
+		if (hs__ascii_ieq(r->headers[i].name, "Accept-Encoding"))
 			hs__accept_encoding_add(&ae, r->headers[i].value, strlen(r->headers[i].value));
 	enum hs__coding chosen = hs__accept_encoding_choose(&ae, available);
 	v->vary = available != 0;
@@ -612,8 +613,8 @@ static struct file_entry *cache_fill(struct hs_conn *c, const struct hs_static *
 static int file_head(struct hs_conn *c, int code, const char *type, long long length,
                      const struct variant *v, const char *content_range)
 {
-	char len_text[24];
-	snprintf(len_text, sizeof len_text, "%lld", length);
+	char len_text[HS__INT_TEXT_MAX];
+	hs__int_text(len_text, length);
 	hs_send_response(c, code, NULL);
 	hs_send_header(c, "Content-type", type);
 	hs_send_header(c, "Content-Length", len_text);
@@ -756,7 +757,7 @@ static enum hs__range_status requested_ranges(const struct hs_request *r, const 
 	if (strcmp(r->command, "GET") != 0)
 		return HS__RANGE_IGNORE;
 	for (size_t i = 0; i < r->nheaders; i++) {
-		if (strcasecmp(r->headers[i].name, "Range") != 0)
+		if (!hs__ascii_ieq(r->headers[i].name, "Range"))
 			continue;
 		if (range)
 			return HS__RANGE_IGNORE; /* two Range fields: not a valid ranges-specifier */

@@ -3,11 +3,14 @@
  * html.escape(quote=False), urllib.parse.quote and unquote, repr() of the latin-1
  * text, and the control-character table of log_message. Each table row is an input
  * and the exact bytes Python writes for it (the expected values were checked against
- * python3 over all 256 byte values and random strings).
+ * python3 over all 256 byte values and random strings). Also the character classes of
+ * chars.h and the integer formatting of buf.c.
  */
 #include <limits.h>
 #include <stdio.h>
+#include <strings.h>
 
+#include "chars.h"
 #include "internal.h"
 #include "check.h"
 
@@ -178,12 +181,37 @@ static void test_append_int(void)
 		CHECK_INT(hs__buf_append_int(&b, values[i]), 0);
 		CHECK_MEM(b.data, b.len, want, strlen(want));
 		hs__buf_free(&b);
+		char text[HS__INT_TEXT_MAX];
+		CHECK_INT(hs__int_text(text, values[i]), strlen(want));
+		CHECK_STR(text, want);
 	}
+}
+
+/* hs__ascii_ieq and hs__py_space against the C library's strcasecmp (C locale) and
+ * Python's str.split() whitespace, over every byte value. */
+static void test_char_classes(void)
+{
+	static const char *const python_space = "\t\n\v\f\r\x1c\x1d\x1e\x1f \x85\xa0";
+	for (int a = 1; a < 256; a++) {
+		CHECK_INT(hs__py_space((unsigned char)a), strchr(python_space, a) != NULL);
+		for (int b = 1; b < 256; b++) {
+			char x[3] = {(char)a, 'k', 0}, y[3] = {(char)b, 'K', 0};
+			if (hs__ascii_ieq(x, y) != (strcasecmp(x, y) == 0))
+				CHECK_INT(a * 256 + b, -1);
+		}
+	}
+	CHECK_INT(hs__py_space(0), 0);
+	CHECK(hs__ascii_ieq("Content-Length", "content-length"));
+	CHECK(hs__ascii_ieq("", ""));
+	CHECK(!hs__ascii_ieq("Host", "Hos"));
+	CHECK(!hs__ascii_ieq("Hos", "Host"));
+	CHECK(!hs__ascii_ieq("connection", "Connectio\xee"));
 }
 
 int main(void)
 {
 	test_append_int();
+	test_char_classes();
 	TABLE(hs__html_escape, html_rows);
 	TABLE(hs__html_escape_latin1, html_latin1_rows);
 	TABLE(hs__url_quote, quote_rows);
