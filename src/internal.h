@@ -569,6 +569,11 @@ bool hs__speaks_http11(const struct hs_conn *c);
 /* send_error with one more header (name NULL: none), such as 416's Content-Range. */
 int hs__send_error_header(struct hs_conn *c, int code, const char *message,
                           const char *explain, const char *name, const char *value);
+/* The line hs_send_header would send, "name: value\r\n", written into out[0..cap):
+ * its length, or 0 when the header would be refused or does not fit. */
+size_t hs__header_line(char *out, size_t cap, const char *name, const char *value);
+/* Lines made by hs__header_line, none of them Connection, queued in one copy. */
+int hs__send_header_lines(struct hs_conn *c, const char *lines, size_t n);
 
 /* log.c */
 void hs__log_line(struct hs__worker *w, const char *addr, const char *msg, size_t n);

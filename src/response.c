@@ -316,23 +316,54 @@ int hs_send_response(struct hs_conn *c, int code, const char *message)
 	return rc ?: hs_send_header(c, "Date", hs__worker_date(c->w));
 }
 
+/* "name: value\r\n" at out, nl + vl + 4 bytes. */
+static size_t put_header_line(char *out, const char *name, size_t nl, const char *value,
+                              size_t vl)
+{
+	memcpy(out, name, nl);
+	memcpy(out + nl, ": ", 2);
+	memcpy(out + nl + 2, value, vl);
+	memcpy(out + nl + 2 + vl, "\r\n", 2);
+	return nl + vl + 4;
+}
+
+/* A name or value that would end the line early (CR, LF, or a colon in the name) is
+ * refused, as Python's http.client refuses it. */
+static bool header_text_ok(const char *name, size_t *nl, const char *value, size_t *vl)
+{
+	*nl = strcspn(name, "\r\n:");
+	*vl = strcspn(value, "\r\n");
+	return !name[*nl] && !value[*vl];
+}
+
+size_t hs__header_line(char *out, size_t cap, const char *name, const char *value)
+{
+	size_t nl, vl;
+	if (!header_text_ok(name, &nl, value, &vl) || nl + vl + 4 > cap)
+		return 0;
+	return put_header_line(out, name, nl, value, vl);
+}
+
+int hs__send_header_lines(struct hs_conn *c, const char *lines, size_t n)
+{
+	if (c->out_error)
+		return c->out_error;
+	return is_http09(c) ? 0 : spoil(c, hs__buf_append(&c->out, lines, n));
+}
+
 int hs_send_header(struct hs_conn *c, const char *name, const char *value)
 {
 	if (c->out_error)
 		return c->out_error;
-	size_t nl = strcspn(name, "\r\n:"), vl = strcspn(value, "\r\n");
-	if (name[nl] || value[vl])
+	size_t nl, vl;
+	if (!header_text_ok(name, &nl, value, &vl))
 		return -EINVAL;
 	if (!is_http09(c)) {
 		struct hs__buf *b = &c->out;
 		int rc = hs__buf_reserve(b, nl + vl + 4);
 		if (rc < 0)
 			return spoil(c, rc);
-		memcpy(b->data + b->len, name, nl);
-		memcpy(b->data + b->len + nl, ": ", 2);
-		memcpy(b->data + b->len + nl + 2, value, vl);
-		memcpy(b->data + b->len + nl + 2 + vl, "\r\n", 2);
-		b->len += nl + vl + 4;
+		b->len += put_header_line(b->data + b->len, name, nl, value, vl);
 	}
 	if (nl == 10 && hs__ascii_ieq(name, "Connection")) {
 		c->said_connection = true;

@@ -383,6 +383,8 @@ struct variant {
 	char etag[HS__ETAG_MAX];
 	char last_modified[30];
 	struct hs__validators val;
+	const char *head;     /* a cached file's 200 header lines (file_fields); NULL: none */
+	size_t head_len;
 };
 
 static const struct {
@@ -475,6 +477,59 @@ static int send_bytes(struct hs_conn *c, struct variant *v, long long off, long 
 	return hs_send_file(c, v->fd, off, len);
 }
 
+/* ------------------------------------------------------------ file heads */
+
+/* The headers of a 200 or 206 after Date: Python's three first, in Python's order, so
+ * a request without the new headers gets Python's bytes plus ETag and Accept-Ranges.
+ * A NULL value is a header not sent. */
+enum { FILE_FIELDS = 8 };
+
+static void file_fields(const char *f[FILE_FIELDS][2], const char *type, const char *len_text,
+                        const struct variant *v, const char *content_range)
+{
+	const char *const all[FILE_FIELDS][2] = {
+		{"Content-type", type},
+		{"Content-Length", len_text},
+		{"Last-Modified", v->last_modified},
+		{"Content-Range", content_range},
+		{"Content-Encoding", v->encoding},
+		{"ETag", v->etag},
+		{"Accept-Ranges", "bytes"},
+		{"Vary", v->vary ? "Accept-Encoding" : NULL},
+	};
+	memcpy(f, all, sizeof all);
+}
+
+static int file_head(struct hs_conn *c, int code, const char *type, long long length,
+                     const struct variant *v, const char *content_range)
+{
+	hs_send_response(c, code, NULL);
+	if (code == 200 && v->head) {
+		hs__send_header_lines(c, v->head, v->head_len);
+		return hs_end_headers(c);
+	}
+	char len_text[HS__INT_TEXT_MAX];
+	hs__int_text(len_text, length);
+	const char *f[FILE_FIELDS][2];
+	file_fields(f, type, len_text, v, content_range);
+	for (size_t i = 0; i < FILE_FIELDS; i++)
+		if (f[i][1])
+			hs_send_header(c, f[i][0], f[i][1]);
+	return hs_end_headers(c);
+}
+
+/* 304 carries the validators and Vary (RFC 9110 15.4.5), no representation headers. */
+static int send_not_modified(struct hs_conn *c, struct variant *v)
+{
+	variant_close(v);
+	hs_send_response(c, 304, NULL);
+	hs_send_header(c, "Last-Modified", v->last_modified);
+	hs_send_header(c, "ETag", v->etag);
+	if (v->vary)
+		hs_send_header(c, "Vary", "Accept-Encoding");
+	return hs_end_headers(c);
+}
+
 /* ------------------------------------------------------------ small-file cache */
 
 /* Each worker keeps the last small files (up to INLINE_FILE_MAX) it read, with their
@@ -494,6 +549,7 @@ static int send_bytes(struct hs_conn *c, struct variant *v, long long off, long 
 #define FILE_CACHE_ENTRIES 8
 #define FILE_CACHE_PATH_MAX 256
 #define SETTLED_SECONDS 2
+#define FILE_HEAD_MAX 512
 
 struct file_entry {
 	uint64_t iteration; /* the loop iteration that read or last checked it; 0: empty */
@@ -503,8 +559,9 @@ struct file_entry {
 	char rel[FILE_CACHE_PATH_MAX];
 	size_t rel_len;
 	const char *type;
-	struct variant v; /* fd -1, mem = data */
+	struct variant v; /* fd -1, mem = data, head = head when it fits */
 	char data[INLINE_FILE_MAX];
+	char head[FILE_HEAD_MAX];
 };
 
 struct hs__file_cache {
@@ -575,6 +632,28 @@ static struct file_entry *cache_slot(struct hs__worker *w, const struct hs_stati
 	return best;
 }
 
+/* The lines file_head sends for the whole of a cached file, made once; none (NULL) when
+ * they do not fit or one would be refused. */
+static void keep_head(struct file_entry *e)
+{
+	char len_text[HS__INT_TEXT_MAX];
+	hs__int_text(len_text, (long long)e->v.st.st_size);
+	const char *f[FILE_FIELDS][2];
+	file_fields(f, e->type, len_text, &e->v, NULL);
+	size_t len = 0;
+	e->v.head = NULL;
+	for (size_t i = 0; i < FILE_FIELDS; i++) {
+		if (!f[i][1])
+			continue;
+		size_t n = hs__header_line(e->head + len, sizeof e->head - len, f[i][0], f[i][1]);
+		if (n == 0)
+			return;
+		len += n;
+	}
+	e->v.head = e->head;
+	e->v.head_len = len;
+}
+
 /* Reads v's whole file into the cache as rel's entry. NULL when it cannot (no memory,
  * a path too long, a file that changed size meanwhile): v is then served from its fd. */
 static struct file_entry *cache_fill(struct hs_conn *c, const struct hs_static *self,
@@ -601,45 +680,10 @@ static struct file_entry *cache_fill(struct hs_conn *c, const struct hs_static *
 	e->v.fd = -1;
 	e->v.mem = e->data;
 	e->v.val.etag = e->v.etag;
+	keep_head(e);
 	e->checkable = settled(&v->st, c->w->loop.wall_sec);
 	e->iteration = e->used = c->w->loop.iteration;
 	return e;
-}
-
-/* ------------------------------------------------------------ file heads */
-
-/* The head of a 200 or 206: Python's three headers first, in Python's order, so a
- * request without the new headers gets Python's bytes plus ETag and Accept-Ranges. */
-static int file_head(struct hs_conn *c, int code, const char *type, long long length,
-                     const struct variant *v, const char *content_range)
-{
-	char len_text[HS__INT_TEXT_MAX];
-	hs__int_text(len_text, length);
-	hs_send_response(c, code, NULL);
-	hs_send_header(c, "Content-type", type);
-	hs_send_header(c, "Content-Length", len_text);
-	hs_send_header(c, "Last-Modified", v->last_modified);
-	if (content_range)
-		hs_send_header(c, "Content-Range", content_range);
-	if (v->encoding)
-		hs_send_header(c, "Content-Encoding", v->encoding);
-	hs_send_header(c, "ETag", v->etag);
-	hs_send_header(c, "Accept-Ranges", "bytes");
-	if (v->vary)
-		hs_send_header(c, "Vary", "Accept-Encoding");
-	return hs_end_headers(c);
-}
-
-/* 304 carries the validators and Vary (RFC 9110 15.4.5), no representation headers. */
-static int send_not_modified(struct hs_conn *c, struct variant *v)
-{
-	variant_close(v);
-	hs_send_response(c, 304, NULL);
-	hs_send_header(c, "Last-Modified", v->last_modified);
-	hs_send_header(c, "ETag", v->etag);
-	if (v->vary)
-		hs_send_header(c, "Vary", "Accept-Encoding");
-	return hs_end_headers(c);
 }
 
 /* ------------------------------------------------------------ bodies */
@@ -878,9 +922,12 @@ static int send_head(const struct hs_handler *h, struct hs_conn *c, const struct
 	if (cached) {
 		struct variant v = cached->v;
 		v.val.etag = v.etag;
-		/* a user's guess_type may answer in a buffer of its own: asked again */
-		return send_variant(c, r, &v, self->guess_type ? hs_static_guess_type(self, rel)
-		                                               : cached->type);
+		if (!self->guess_type)
+			return send_variant(c, r, &v, cached->type);
+		/* a user's guess_type may answer in a buffer of its own, or differently: asked
+		 * again, and the head made with its earlier answer is not used */
+		v.head = NULL;
+		return send_variant(c, r, &v, hs_static_guess_type(self, rel));
 	}
 	const char *at = rel[0] ? rel : ".";
 	struct stat st;

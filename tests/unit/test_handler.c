@@ -1121,6 +1121,59 @@ static void check_as_nobody(const struct error_case *e, const struct hs_handler 
 		fail(e->name, "failed as nobody");
 }
 
+/* Waits (bounded, 3.5 s) until rel's mtime and ctime are 3 s old: settled, for the
+ * small-file cache, which then may answer it again after one stat. */
+static void wait_settled(const char *rel)
+{
+	char path[256];
+	struct stat sb;
+	tree_path(path, sizeof path, rel);
+	for (int i = 0; i < 35 && stat(path, &sb) == 0 && time(NULL) - sb.st_ctime < 3; i++)
+		usleep(100000);
+}
+
+static int g_type_calls;
+
+static const char *alternating_type(const struct hs_static *self, const char *path)
+{
+	(void)self;
+	(void)path;
+	return g_type_calls++ % 2 ? "text/two" : "text/one";
+}
+
+/* A settled small file asked for twice on one connection: the second answer comes from
+ * the worker's cache with the head kept there, and is byte for byte the first. A user's
+ * guess_type is asked on every request all the same. */
+static void test_cached_file(struct hs_static *st)
+{
+	wait_settled("www/a.txt");
+	static const char twice[] = "GET /a.txt HTTP/1.1\r\n" HOST "\r\n"
+	                            "GET /a.txt HTTP/1.1\r\n" HOST "\r\n";
+	struct hs__buf one = {0}, want = {0};
+	hs__buf_puts(&one, A_TXT "hello\n");
+	memcpy(one.data, "HTTP/1.1", 8);
+	hs__buf_append(&want, one.data, one.len);
+	hs__buf_append(&want, one.data, one.len);
+	st->base.protocol_version = "HTTP/1.1";
+	exact("a cached file: the same head from the cache", &st->base, NULL, twice,
+	      sizeof twice - 1, want.data, want.len, NULL);
+
+	st->guess_type = alternating_type;
+	g_type_calls = 0;
+	want.len = 0;
+	for (int i = 0; i < 2; i++) {
+		hs__buf_printf(&want, "HTTP/1.1 200 OK\r\n" SERVER DATE "Content-type: text/%s\r\n"
+		               "Content-Length: 6\r\n" LAST_MODIFIED "ETag: ETAG\r\n"
+		               "Accept-Ranges: bytes\r\n\r\nhello\n", i ? "two" : "one");
+	}
+	exact("a cached file: a user's guess_type asked again", &st->base, NULL, twice,
+	      sizeof twice - 1, want.data, want.len, NULL);
+	st->guess_type = NULL;
+	st->base.protocol_version = NULL;
+	hs__buf_free(&one);
+	hs__buf_free(&want);
+}
+
 static void test_static(void)
 {
 	struct hs_static st;
@@ -1171,6 +1224,7 @@ static void test_static(void)
 	      sizeof keep_req - 1, want.data, want.len, NULL);
 	st.base.protocol_version = NULL;
 	hs__buf_free(&want);
+	test_cached_file(&st);
 
 	for (size_t i = 0; i < sizeof traversal / sizeof traversal[0]; i++) {
 		struct hs__buf req = {0};
