@@ -298,6 +298,7 @@ static enum step parse_head(struct hs_conn *c)
 			hs__request_line_error(c, st, &rl);
 			return STEP_NEXT;
 		}
+		hs__reqline_save(&c->line, &rl, c->in.data);
 		if (rl.version.n == 0) { /* two words: HTTP/0.9 */
 			c->http09 = true;
 			c->head_len = c->line_len;

@@ -219,6 +219,19 @@ struct hs__reqline {
 enum hs__reqline_status hs__parse_request_line(const char *line, size_t n,
                                                struct hs__reqline *rl);
 
+/* A parsed request line kept while the rest of its head arrives: the same spans as
+ * offsets from the line's start, as the buffer holding it may move meanwhile. */
+struct hs__span_at {
+	size_t off, n;
+};
+
+struct hs__reqline_at {
+	struct hs__span_at line, method, target, version, version_number;
+	unsigned long long major, minor;
+};
+void hs__reqline_save(struct hs__reqline_at *at, const struct hs__reqline *rl, const char *line);
+void hs__reqline_load(struct hs__reqline *rl, const struct hs__reqline_at *at, const char *line);
+
 struct hs__header_span {
 	struct hs__span name, value; /* value without leading and trailing spaces/tabs */
 };
@@ -403,6 +416,7 @@ struct hs_conn {
 	bool drained;      /* all the socket had is read: more input comes with an EPOLLIN event */
 	bool peer_done;    /* an event said the peer shut down its side (or hung up) */
 	size_t line_len;   /* request line length with its "\n", once found */
+	struct hs__reqline_at line; /* its parse, once line_len is set (and it is valid) */
 	size_t line_scan;  /* hs__find_line progress */
 	struct hs__head_scan head_scan;
 	size_t head_len;   /* line + header block, once complete */

@@ -121,6 +121,31 @@ enum hs__reqline_status hs__parse_request_line(const char *line, size_t n,
 	return HS__RL_OK;
 }
 
+#define SAVE(f) at->f = (struct hs__span_at){(size_t)(rl->f.p - line), rl->f.n}
+#define LOAD(f) rl->f = (struct hs__span){line + at->f.off, at->f.n}
+
+void hs__reqline_save(struct hs__reqline_at *at, const struct hs__reqline *rl, const char *line)
+{
+	SAVE(line);
+	SAVE(method);
+	SAVE(target);
+	SAVE(version);
+	SAVE(version_number);
+	at->major = rl->major;
+	at->minor = rl->minor;
+}
+
+void hs__reqline_load(struct hs__reqline *rl, const struct hs__reqline_at *at, const char *line)
+{
+	LOAD(line);
+	LOAD(method);
+	LOAD(target);
+	LOAD(version);
+	LOAD(version_number);
+	rl->major = at->major;
+	rl->minor = at->minor;
+}
+
 /* ------------------------------------------------------------ header block */
 
 /* Splits one field line, its line end removed, into a name and a value trimmed of

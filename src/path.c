@@ -95,11 +95,12 @@ static size_t decoded_length(const char *s, size_t a, size_t b)
 /* Walks the words of the raw path s[0..n) from last to first. Each ".." cancels the
  * nearest name before it that is not already cancelled, which is what a forward walk
  * with a stack does (posixpath.normpath, then dropping the ".." left at the front);
- * walking backwards needs only a counter. With out NULL, stores the length of the
- * result in *len; otherwise writes the names, "/"-separated, into out[0..*len). */
-static void resolve_words(const char *s, size_t n, char *out, size_t *len)
+ * walking backwards needs only a counter. Writes the names, "/"-separated, at the end
+ * of out[0..size) as they are found, and returns where they start, or SIZE_MAX when
+ * they do not fit. */
+static size_t resolve_words(const char *s, size_t n, char *out, size_t size)
 {
-	size_t end = n, pending_parents = 0, pos = out ? *len : 0;
+	size_t end = n, pending_parents = 0, pos = size;
 	bool any = false, more = true;
 	while (more) {
 		size_t a = end, sep = 0;
@@ -112,21 +113,18 @@ static void resolve_words(const char *s, size_t n, char *out, size_t *len)
 		} else if (k == WORD_NAME && pending_parents > 0) {
 			pending_parents--;
 		} else if (k == WORD_NAME) {
-			size_t dn = decoded_length(s, a, end);
-			if (out) {
-				if (any)
-					out[--pos] = '/';
-				pos -= dn;
-				hs__url_unquote(out + pos, s + a, end - a);
-			} else {
-				pos += dn + (any ? 1 : 0);
-			}
+			size_t dn = decoded_length(s, a, end) + (any ? 1 : 0); /* with its "/" */
+			if (dn > pos)
+				return SIZE_MAX;
+			pos -= dn;
+			hs__url_unquote(out + pos, s + a, end - a);
+			if (any)
+				out[pos + dn - 1] = '/';
 			any = true;
 		}
 		end = more ? a - sep : 0;
 	}
-	if (!out)
-		*len = pos;
+	return pos;
 }
 
 /* Python unquotes to text (UTF-8, invalid sequences replaced by U+FFFD) and encodes
@@ -141,10 +139,11 @@ int hs__translate_path(const char *target, size_t n, char *out, size_t out_size,
 	while (trimmed > 0 && py_space((unsigned char)target[trimmed - 1]))
 		trimmed--;
 	*trailing_slash = trimmed > 0 && target[trimmed - 1] == '/';
-	resolve_words(target, plen, NULL, &len);
-	if (len >= out_size)
+	size_t start = out_size ? resolve_words(target, plen, out, out_size - 1) : SIZE_MAX;
+	if (start == SIZE_MAX)
 		return -ENAMETOOLONG;
-	resolve_words(target, plen, out, &len);
+	len = out_size - 1 - start;
+	memmove(out, out + start, len);
 	out[len] = '\0';
 	/* Python fails in open() on a NUL that reaches the file name ("/%00/.." is fine). */
 	return memchr(out, '\0', len) ? -EINVAL : 0;

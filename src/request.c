@@ -271,7 +271,7 @@ static void refuse_method(struct hs_conn *c);
 int hs__request_prepare(struct hs_conn *c, size_t nh)
 {
 	struct hs__reqline rl;
-	hs__parse_request_line(c->in.data, c->line_len, &rl);
+	hs__reqline_load(&rl, &c->line, c->in.data);
 	if (build_view(c, &rl, nh) < 0) {
 		empty_view(c);
 		refuse(c, 500, NULL, NULL);

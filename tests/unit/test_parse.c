@@ -241,7 +241,21 @@ static void test_request_line(void)
 		while (stripped && (c->in[stripped - 1] == '\r' || c->in[stripped - 1] == '\n'))
 			stripped--;
 		CHECK(rl.line.p == line && rl.line.n == stripped);
+		/* kept while the buffer moves: the same words, found in the new place */
+		struct hs__reqline_at at;
+		hs__reqline_save(&at, &rl, line);
+		char *moved = malloc(c->len ? c->len : 1);
+		memcpy(moved, line, c->len);
 		free(line);
+		struct hs__reqline back;
+		hs__reqline_load(&back, &at, moved);
+		CHECK(back.line.p == moved && back.line.n == stripped);
+		CHECK_MEM(back.method.p, back.method.n, c->method, strlen(c->method));
+		CHECK_MEM(back.target.p, back.target.n, c->target, strlen(c->target));
+		CHECK_MEM(back.version.p, back.version.n, c->version, strlen(c->version));
+		CHECK_MEM(back.version_number.p, back.version_number.n, c->number, strlen(c->number));
+		CHECK(back.major == rl.major && back.minor == rl.minor);
+		free(moved);
 	}
 	/* NUL is not whitespace to Python: "GET\0/" is one word, so this is HTTP/0.9. */
 	struct hs__reqline rl;
