@@ -17,7 +17,7 @@
 
 #define BIG_BUFFER (1u << 20)
 
-int hs__buf_reserve(struct hs__buf *b, size_t extra)
+int hs__buf_grow(struct hs__buf *b, size_t extra)
 {
 	if (b->cap - b->len >= extra)
 		return 0;
@@ -31,18 +31,6 @@ int hs__buf_reserve(struct hs__buf *b, size_t extra)
 		return -ENOMEM;
 	b->data = p;
 	b->cap = cap;
-	return 0;
-}
-
-int hs__buf_append(struct hs__buf *b, const void *p, size_t n)
-{
-	if (n == 0)
-		return 0;
-	int rc = hs__buf_reserve(b, n);
-	if (rc < 0)
-		return rc;
-	memcpy(b->data + b->len, p, n);
-	b->len += n;
 	return 0;
 }
 

@@ -70,8 +70,27 @@ struct hs__buf {
 	size_t len, cap;
 };
 
-int hs__buf_reserve(struct hs__buf *b, size_t extra);
-int hs__buf_append(struct hs__buf *b, const void *p, size_t n);
+/* Room for extra more bytes. Inline, with the append: the hot path appends many short
+ * pieces to buffers that already have room; growing is hs__buf_grow's. */
+int hs__buf_grow(struct hs__buf *b, size_t extra);
+
+static inline int hs__buf_reserve(struct hs__buf *b, size_t extra)
+{
+	return b->cap - b->len >= extra ? 0 : hs__buf_grow(b, extra);
+}
+
+static inline int hs__buf_append(struct hs__buf *b, const void *p, size_t n)
+{
+	if (n == 0)
+		return 0;
+	int rc = hs__buf_reserve(b, n);
+	if (rc < 0)
+		return rc;
+	memcpy(b->data + b->len, p, n);
+	b->len += n;
+	return 0;
+}
+
 int hs__buf_puts(struct hs__buf *b, const char *s);
 int hs__buf_printf(struct hs__buf *b, const char *fmt, ...)
 	__attribute__((format(printf, 2, 3)));
