@@ -186,24 +186,30 @@ static bool word_is(const char *p, size_t start, size_t end, const char *s)
 	return end - start == strlen(s) && memcmp(p + start, s, end - start) == 0;
 }
 
-/* _url_collapse_path's loop over all words but the last; returns the last's start. */
-static int collapse_head(struct words *w, const char *p, size_t n, size_t *tail_start)
+/* The dot-segment walk both CGI paths use: the words of p[0..n) onto w, "." and empty
+ * words dropped, ".." removing the word before it. _url_collapse_path (tail_start set)
+ * walks all words but the last, whose start it returns, and fails on a ".." with nothing
+ * before it (head_parts.pop() on an empty list); posixpath.normpath with translate_path's
+ * filter (tail_start NULL) walks them all and drops such a "..". */
+static int walk_words(struct words *w, const char *p, size_t n, size_t *tail_start)
 {
 	size_t start = 0;
-	for (size_t i = 0; i < n; i++) {
-		if (p[i] != '/')
+	for (size_t i = 0; i <= n; i++) {
+		if (i < n ? p[i] != '/' : tail_start != NULL)
 			continue;
 		if (word_is(p, start, i, "..")) {
-			if (w->n == 0)
-				return -EINVAL; /* head_parts.pop() on an empty list */
-			w->n--;
+			if (w->n == 0 && tail_start)
+				return -EINVAL;
+			if (w->n > 0)
+				w->n--;
 		} else if (i > start && !word_is(p, start, i, ".")) {
 			if (words_push(w, start, i) < 0)
 				return -ENOMEM;
 		}
 		start = i + 1;
 	}
-	*tail_start = start;
+	if (tail_start)
+		*tail_start = start;
 	return 0;
 }
 
@@ -215,7 +221,7 @@ int hs__cgi_collapse_path(struct hs__buf *out, const char *target, size_t n)
 	struct words w = {0};
 	size_t tail;
 	int rc = hs__py_unquote(&path, target, plen, true);
-	rc = rc ?: collapse_head(&w, path.data ? path.data : "", path.len, &tail);
+	rc = rc ?: walk_words(&w, path.data ? path.data : "", path.len, &tail);
 	if (rc == 0) {
 		const char *p = path.data ? path.data : "";
 		size_t tail_end = path.len;
@@ -249,26 +255,6 @@ size_t hs__cgi_find_dir(const char *collapsed, const char *const *dirs)
 		for (size_t i = 0; dirs[i]; i++)
 			if (strlen(dirs[i]) == len && memcmp(dirs[i], collapsed, len) == 0)
 				return len;
-	}
-	return 0;
-}
-
-/* posixpath.normpath's words, with translate_path's filter: "." and empty words
- * dropped, ".." removing the word before it, or dropped at the start. */
-static int normalise_words(struct words *w, const char *p, size_t n)
-{
-	size_t start = 0;
-	for (size_t i = 0; i <= n; i++) {
-		if (i < n && p[i] != '/')
-			continue;
-		if (word_is(p, start, i, "..")) {
-			if (w->n > 0)
-				w->n--;
-		} else if (i > start && !word_is(p, start, i, ".")) {
-			if (words_push(w, start, i) < 0)
-				return -ENOMEM;
-		}
-		start = i + 1;
 	}
 	return 0;
 }
@@ -315,7 +301,7 @@ int hs__cgi_translate(struct hs__buf *rel, const char *path, size_t n, bool *tra
 	struct hs__buf dec = {0};
 	struct words w = {0};
 	int rc = hs__py_unquote(&dec, path, n, false);
-	rc = rc ?: normalise_words(&w, dec.data ? dec.data : "", dec.len);
+	rc = rc ?: walk_words(&w, dec.data ? dec.data : "", dec.len, NULL);
 	rc = rc ?: words_join(rel, dec.data, &w, false);
 	rc = rc ?: hs__buf_append(rel, "", 1);
 	hs__buf_free(&dec);

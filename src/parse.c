@@ -121,27 +121,21 @@ enum hs__reqline_status hs__parse_request_line(const char *line, size_t n,
 	return HS__RL_OK;
 }
 
-#define SAVE(f) at->f = (struct hs__span_at){(size_t)(rl->f.p - line), rl->f.n}
-#define LOAD(f) rl->f = (struct hs__span){line + at->f.off, at->f.n}
+/* The spans of struct hs__reqline, listed once for saving and loading. */
+#define REQLINE_SPANS(X) X(line) X(method) X(target) X(version) X(version_number)
+#define SAVE_SPAN(f) at->f = (struct hs__span_at){(size_t)(rl->f.p - line), rl->f.n};
+#define LOAD_SPAN(f) rl->f = (struct hs__span){line + at->f.off, at->f.n};
 
 void hs__reqline_save(struct hs__reqline_at *at, const struct hs__reqline *rl, const char *line)
 {
-	SAVE(line);
-	SAVE(method);
-	SAVE(target);
-	SAVE(version);
-	SAVE(version_number);
+	REQLINE_SPANS(SAVE_SPAN)
 	at->major = rl->major;
 	at->minor = rl->minor;
 }
 
 void hs__reqline_load(struct hs__reqline *rl, const struct hs__reqline_at *at, const char *line)
 {
-	LOAD(line);
-	LOAD(method);
-	LOAD(target);
-	LOAD(version);
-	LOAD(version_number);
+	REQLINE_SPANS(LOAD_SPAN)
 	rl->major = at->major;
 	rl->minor = at->minor;
 }
