@@ -42,9 +42,10 @@ static inline bool hs__py_space(unsigned char c)
 	return hs__py_space_table[c];
 }
 
-/* ASCII case folding, as header names and the tokens of HTTP compare (RFC 9110 5.1);
- * what strcasecmp does in the C locale, inline, because the header lookups of every
- * request mostly fail at the first byte. */
+/* ASCII case folding, as header names and the tokens of HTTP compare (RFC 9110 5.1):
+ * what strcasecmp does in the C locale, whatever locale a program embedding the library
+ * has set; inline, because the header lookups of every request mostly fail at the
+ * first byte. */
 static inline unsigned char hs__ascii_lower(unsigned char c)
 {
 	return (unsigned char)((unsigned)c - 'A' < 26u ? c + ('a' - 'A') : c);
