@@ -140,7 +140,8 @@ long hs_read_body(struct hs_conn *c, void *buf, size_t len);
 int hs_send_response(struct hs_conn *c, int code, const char *message);
 /* send_response_only: the status line alone, unlogged. */
 int hs_send_response_only(struct hs_conn *c, int code, const char *message);
-/* send_header: "Connection: close" / "keep-alive" also set close_connection. */
+/* send_header: "Connection: close" / "keep-alive" also set close_connection. A name or
+ * value with CR or LF (or a name with ':') is refused: -EINVAL, nothing queued. */
 int hs_send_header(struct hs_conn *c, const char *name, const char *value);
 int hs_end_headers(struct hs_conn *c);
 /* flush_headers: hands what is queued to the socket now. */

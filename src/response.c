@@ -328,7 +328,8 @@ static size_t put_header_line(char *out, const char *name, size_t nl, const char
 }
 
 /* A name or value that would end the line early (CR, LF, or a colon in the name) is
- * refused, as Python's http.client refuses it. */
+ * refused: it could forge headers or end the head. Python's send_header writes it as
+ * given; its http.client refuses it, as we do. */
 static bool header_text_ok(const char *name, size_t *nl, const char *value, size_t *vl)
 {
 	*nl = strcspn(name, "\r\n:");
