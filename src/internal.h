@@ -398,9 +398,10 @@ void hs__loop_update_time(struct hs__loop *l);
 
 /* ------------------------------------------------------- sockets (net.c) */
 
-/* Resolves host/port (host NULL: dual-stack "::", else "0.0.0.0") and listens.
- * Returns the listening fd or a negative errno (-ENOENT: does not resolve). */
-int hs__listen(const char *host, const char *port, int backlog);
+/* Resolves host/port (host NULL: dual-stack "::", else "0.0.0.0") and listens on n
+ * sockets, fds[0..n): one plain socket, or a SO_REUSEPORT group of n (one per worker)
+ * on a port that was free. Returns 0 or a negative errno (-ENOENT: does not resolve). */
+int hs__listen(const char *host, const char *port, int backlog, int *fds, int n);
 /* Numeric host and port of a socket address; "::ffff:1.2.3.4" kept as Python shows it. */
 void hs__sockaddr_string(const void *sa, char *host, size_t host_size, int *port);
 
@@ -541,7 +542,7 @@ struct hs_server {
 	const struct hs_handler *handler;
 	struct hs_options opt; /* with defaults filled in */
 	char port_text[8];
-	int listen_fd;
+	int *listen_fds;       /* one per worker (NULL: a detached server, no listener) */
 	char host[64];
 	int port;
 	int nworkers;

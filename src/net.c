@@ -27,21 +27,23 @@ static int gai_to_errno(int rc)
 	}
 }
 
-static int listen_on(const struct addrinfo *ai, int backlog, bool dual_stack)
+/* A TCP socket bound to addr, not yet listening. */
+static int bound_socket(int family, const struct sockaddr *addr, socklen_t len, bool dual_stack,
+                        bool reuseport)
 {
-	int fd = socket(ai->ai_family, ai->ai_socktype | SOCK_NONBLOCK | SOCK_CLOEXEC,
-	                ai->ai_protocol);
+	int fd = socket(family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
 	if (fd < 0)
 		return -errno;
 	int one = 1, zero = 0;
-	if (setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one) < 0)
+	if (setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one) < 0 ||
+	    (reuseport && setsockopt(fd, SOL_SOCKET, SO_REUSEPORT, &one, sizeof one) < 0))
 		goto fail;
 	/* accepted sockets inherit it: no setsockopt per connection */
 	(void)setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
-	if (ai->ai_family == AF_INET6 && dual_stack &&
+	if (family == AF_INET6 && dual_stack &&
 	    setsockopt(fd, IPPROTO_IPV6, IPV6_V6ONLY, &zero, sizeof zero) < 0)
 		goto fail;
-	if (bind(fd, ai->ai_addr, ai->ai_addrlen) < 0 || listen(fd, backlog) < 0)
+	if (bind(fd, addr, len) < 0)
 		goto fail;
 	return fd;
 fail:;
@@ -50,7 +52,44 @@ fail:;
 	return err;
 }
 
-int hs__listen(const char *host, const char *port, int backlog)
+/* n listening sockets on ai's address. One is a plain socket. More are a SO_REUSEPORT
+ * group, over which the kernel spreads new connections by their addresses, one socket
+ * per worker; a first bind without SO_REUSEPORT, on the address asked for, checks that
+ * the port is free, as Python's one bind does (a group would admit a second server of
+ * the same user silently), and fixes the port when 0 was asked for. */
+static int listen_on(const struct addrinfo *ai, int backlog, bool dual_stack, int *fds, int n)
+{
+	int probe = bound_socket(ai->ai_family, ai->ai_addr, ai->ai_addrlen, dual_stack, false);
+	if (probe < 0)
+		return probe;
+	struct sockaddr_storage ss;
+	socklen_t len = sizeof ss;
+	int rc = 0, made = 0;
+	if (n == 1) {
+		fds[made++] = probe;
+	} else {
+		rc = getsockname(probe, (struct sockaddr *)&ss, &len) < 0 ? -errno : 0;
+		close(probe);
+	}
+	for (int i = 0; i < n && rc == 0; i++) {
+		if (i >= made) {
+			int fd = bound_socket(ai->ai_family, (struct sockaddr *)&ss, len, dual_stack, true);
+			if (fd < 0) {
+				rc = fd;
+				break;
+			}
+			fds[made++] = fd;
+		}
+		if (listen(fds[i], backlog) < 0)
+			rc = -errno;
+	}
+	if (rc < 0)
+		while (made > 0)
+			close(fds[--made]);
+	return rc;
+}
+
+int hs__listen(const char *host, const char *port, int backlog, int *fds, int n)
 {
 	struct addrinfo hints = {.ai_socktype = SOCK_STREAM, .ai_flags = AI_PASSIVE};
 	struct addrinfo *res = NULL;
@@ -62,10 +101,10 @@ int hs__listen(const char *host, const char *port, int backlog)
 		hints.ai_flags |= AI_NUMERICHOST;
 		rc = getaddrinfo("::", port, &hints, &res);
 		if (rc == 0) {
-			int fd = listen_on(res, backlog, true);
+			rc = listen_on(res, backlog, true, fds, n);
 			freeaddrinfo(res);
-			if (fd != -EAFNOSUPPORT && fd != -EADDRNOTAVAIL)
-				return fd;
+			if (rc != -EAFNOSUPPORT && rc != -EADDRNOTAVAIL)
+				return rc;
 		}
 		host = "0.0.0.0";
 		hints.ai_family = AF_INET;
@@ -73,9 +112,9 @@ int hs__listen(const char *host, const char *port, int backlog)
 	rc = getaddrinfo(host, port, &hints, &res);
 	if (rc != 0)
 		return gai_to_errno(rc);
-	int fd = listen_on(res, backlog, false);
+	rc = listen_on(res, backlog, false, fds, n);
 	freeaddrinfo(res);
-	return fd;
+	return rc;
 }
 
 void hs__sockaddr_string(const void *sa, char *host, size_t host_size, int *port)

@@ -1,8 +1,8 @@
 /*
  * server.c: the server object (HTTPServer / ThreadingHTTPServer). It owns the listening
- * socket and the workers: one thread per worker, each with its own event loop, accepting
- * from the shared listener (EPOLLEXCLUSIVE wakes one worker per connection) and owning
- * the connections it accepted, so the request path takes no lock. Shutdown is a flag
+ * sockets and the workers: one thread per worker, each with its own event loop and its
+ * own listener of a SO_REUSEPORT group (the kernel spreads connections over them by
+ * address), owning the connections it accepted, so the request path takes no lock. Shutdown is a flag
  * and an eventfd write per worker, safe from a signal handler.
  */
 #include <errno.h>
@@ -62,7 +62,6 @@ static struct hs_server *server_alloc(const struct hs_options *o, const struct h
 		s->opt = *o;
 	fill_defaults(&s->opt);
 	s->handler = h;
-	s->listen_fd = -1;
 	snprintf(s->version_string, sizeof s->version_string, "%s%s%s",
 	         h->server_version ? h->server_version : "httpserve/" HS_VERSION,
 	         h->sys_version && *h->sys_version ? " " : "", h->sys_version ? h->sys_version : "");
@@ -79,15 +78,18 @@ int hs_server_new(struct hs_server **out, const struct hs_options *o,
 	struct hs_server *s = server_alloc(o, h);
 	if (!s)
 		return -ENOMEM;
-	s->listen_fd = hs__listen(s->opt.host, s->opt.port, 1024);
-	if (s->listen_fd < 0) {
-		int err = s->listen_fd;
+	s->listen_fds = hs__calloc((size_t)s->nworkers, sizeof *s->listen_fds);
+	int rc = s->listen_fds ? hs__listen(s->opt.host, s->opt.port, 1024, s->listen_fds,
+	                                    s->nworkers)
+	                       : -ENOMEM;
+	if (rc < 0) {
+		free(s->listen_fds);
 		free(s);
-		return err;
+		return rc;
 	}
 	struct sockaddr_storage ss;
 	socklen_t len = sizeof ss;
-	if (getsockname(s->listen_fd, (struct sockaddr *)&ss, &len) == 0)
+	if (getsockname(s->listen_fds[0], (struct sockaddr *)&ss, &len) == 0)
 		hs__sockaddr_string(&ss, s->host, sizeof s->host, &s->port);
 	*out = s;
 	return 0;
@@ -187,11 +189,11 @@ static int worker_init(struct hs__worker *w, struct hs_server *s, int index)
 	rc = hs__loop_add(&w->loop, &w->wake_io, EPOLLIN);
 	if (rc < 0)
 		return rc;
-	w->listen_io.fd = s->listen_fd;
+	w->listen_io.fd = s->listen_fds ? s->listen_fds[index] : -1;
 	w->listen_io.on_event = on_listen;
-	if (s->listen_fd < 0)
+	if (w->listen_io.fd < 0)
 		return 0;
-	return hs__loop_add(&w->loop, &w->listen_io, EPOLLIN | EPOLLEXCLUSIVE);
+	return hs__loop_add(&w->loop, &w->listen_io, EPOLLIN);
 }
 
 static void worker_fini(struct hs__worker *w)
@@ -298,8 +300,9 @@ void hs_server_close(struct hs_server *s)
 {
 	if (!s)
 		return;
-	if (s->listen_fd >= 0)
-		close(s->listen_fd);
+	for (int i = 0; s->listen_fds && i < s->nworkers; i++)
+		close(s->listen_fds[i]);
+	free(s->listen_fds);
 	free(s->workers);
 	free(s);
 }

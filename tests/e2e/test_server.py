@@ -141,6 +141,18 @@ class CommandLine(ServerCase):
             status, out, err = harness.run_command(TARGET, ["-b", "127.0.0.1", str(port)])
         self.assertOneLineError(status, out, err)
 
+    @beyond_python("4")
+    def test_a_second_server_on_the_same_port_is_refused(self):
+        """The workers listen as a SO_REUSEPORT group; a second server of the same user
+        must still find the port in use, as with Python, not join the group."""
+        first = self.start(TARGET, "-b", "127.0.0.1", harness.OPT_WORKERS, "2",
+                           root=self.doc.root)
+        for workers in ("1", "2"):
+            status, out, err = harness.run_command(
+                TARGET, ["-b", "127.0.0.1", harness.OPT_WORKERS, workers, str(first.port)])
+            self.assertOneLineError(status, out, err)
+        self.assertEqual(self.fetch(first, "/a.txt").code, 200)
+
     @beyond_python("1.1")
     def test_missing_directory_is_one_line_and_exit_1(self):
         missing = os.path.join(self.doc.base, "no-such-dir")
