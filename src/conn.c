@@ -3,12 +3,15 @@
  *
  *     READ_HEAD -> (READ_BODY) -> WRITE -> READ_HEAD (keep-alive) | LINGER -> closed
  *
- * Sockets are non-blocking and registered edge-triggered for both directions once, so
- * every state simply works until the kernel says EAGAIN; when a state finishes and the
- * next can run now, it runs at once instead of going round the loop. Every wait has a
- * deadline: the whole head from its first byte, each body read, each send, the idle
- * time between requests, and the lingering close. Closed connections keep their
- * buffers on a spare list, so a busy worker stops allocating after warm-up.
+ * A connection runs at once when accepted (the listener hands it over only once its
+ * first bytes are there), and its non-blocking socket joins the epoll set, edge-triggered
+ * for both directions, the first time it has to wait; so every state simply works until
+ * the kernel says EAGAIN, and a request answered at once and closed never touches epoll.
+ * When a state finishes and the next can run now, it runs at once instead of going
+ * round the loop. Every wait has a deadline: the whole head from its first byte, each
+ * body read, each send, the idle time between requests, and the lingering close. Closed
+ * connections keep their buffers on a spare list, so a busy worker stops allocating
+ * after warm-up.
  *
  * Two additions serve handlers that produce their response over time (CGI): a body
  * can be streamed to the slot instead of read whole (hs_read_body reads the socket),
@@ -104,7 +107,12 @@ void hs__conn_refuse(int fd)
 {
 	static const char busy[] = "HTTP/1.0 503 Service Unavailable\r\n"
 	                           "Connection: close\r\nContent-Length: 0\r\n\r\n";
-	/* Best effort: the socket buffer of a fresh connection always has room. */
+	/* The request is usually there already (the listener defers accepting until it
+	 * is): read it, so that the close is a FIN, not a reset that could destroy the 503
+	 * on its way. Best effort: the socket buffer of a fresh connection has room. */
+	char sink[8192];
+	if (recv(fd, sink, sizeof sink, MSG_DONTWAIT) < 0) {
+	}
 	if (send(fd, busy, sizeof busy - 1, MSG_NOSIGNAL | MSG_DONTWAIT) < 0) {
 	}
 	close(fd);
@@ -122,29 +130,22 @@ void hs__conn_accept(struct hs__worker *w, int fd, const void *sa)
 	c->timer = (struct hs__timer){.heap_index = SIZE_MAX, .fire = on_timeout};
 	c->state = HS__READ_HEAD;
 	c->file_fd = -1;
-	/* Nothing is read yet, but whatever the socket holds or receives will be announced
-	 * by an EPOLLIN event (registration reports what is already there). */
-	c->drained = true;
+	/* The listener defers accepting until the request's first bytes are there
+	 * (TCP_DEFER_ACCEPT), so they are read now; the socket joins the epoll set only
+	 * when the connection first has to wait (conn_wait), which a request answered at
+	 * once with Connection: close never does. */
+	c->drained = false;
 	c->peer_done = false;
+	c->registered = false;
 	hs__sockaddr_string(sa, c->addr, sizeof c->addr, &c->port);
-	if (hs__loop_add(&w->loop, &c->io, CONN_EVENTS) < 0) {
-		close(fd);
-		c->next = w->spare;
-		w->spare = c;
-		w->nspare++;
-		return;
-	}
 	c->prev = NULL;
 	c->next = w->conns;
 	if (w->conns)
 		w->conns->prev = c;
 	w->conns = c;
 	w->nconns++;
-	/* No read now: the request seldom follows the handshake that woke the listener
-	 * closely enough, and the read would only say EAGAIN. Registering reports bytes
-	 * already there at the next epoll_wait, and the request is then known to have been
-	 * waiting when the worker woke (the small-file cache may answer it). */
 	hs__timer_set(&w->loop, &c->timer, w->loop.now_ms + w->srv->opt.idle_timeout_ms);
+	conn_run(c);
 }
 
 static void reset_request(struct hs_conn *c)
@@ -193,7 +194,9 @@ void hs__conn_close(struct hs_conn *c)
 	}
 	c->in_run = false;
 	hs__timer_cancel(&w->loop, &c->timer);
-	hs__loop_del(&w->loop, &c->io);
+	if (c->registered)
+		hs__loop_del(&w->loop, &c->io);
+	c->registered = false;
 	close(c->io.fd);
 	if (c->file_fd >= 0)
 		close(c->file_fd);
@@ -564,7 +567,7 @@ static enum step linger(struct hs_conn *c)
 	}
 	/* More is waiting: let other connections run, and ask for another event (the socket
 	 * is edge-triggered, and a sender blocked on a full window would send no new edge). */
-	if (hs__loop_rearm(&c->w->loop, &c->io, CONN_EVENTS) < 0)
+	if (c->registered && hs__loop_rearm(&c->w->loop, &c->io, CONN_EVENTS) < 0)
 		return STEP_CLOSE;
 	return STEP_WAIT;
 }
@@ -572,6 +575,19 @@ static enum step linger(struct hs_conn *c)
 /* ------------------------------------------------------------ the machine */
 
 static enum step deferred_step(struct hs_conn *c);
+
+/* The connection waits for the kernel: the first time, its socket joins the epoll set
+ * (edge-triggered; registering reports what is already readable or writable). */
+static void conn_wait(struct hs_conn *c)
+{
+	if (c->registered)
+		return;
+	if (hs__loop_add(&c->w->loop, &c->io, CONN_EVENTS) < 0) {
+		hs__conn_close(c);
+		return;
+	}
+	c->registered = true;
+}
 
 static void conn_run(struct hs_conn *c)
 {
@@ -597,6 +613,7 @@ static void conn_run(struct hs_conn *c)
 		}
 		if (s == STEP_WAIT) {
 			c->in_run = false;
+			conn_wait(c);
 			return;
 		}
 		if (s == STEP_CLOSE) {

@@ -40,6 +40,9 @@ static int bound_socket(int family, const struct sockaddr *addr, socklen_t len, 
 		goto fail;
 	/* accepted sockets inherit it: no setsockopt per connection */
 	(void)setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
+	/* a connection is accepted once its first bytes are there (or, silent, after about
+	 * a second): accepting it and reading its request is then one wake-up, not two */
+	(void)setsockopt(fd, IPPROTO_TCP, TCP_DEFER_ACCEPT, &one, sizeof one);
 	if (family == AF_INET6 && dual_stack &&
 	    setsockopt(fd, IPPROTO_IPV6, IPV6_V6ONLY, &zero, sizeof zero) < 0)
 		goto fail;

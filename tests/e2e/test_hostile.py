@@ -38,6 +38,9 @@ H11 = ("-p", "HTTP/1.1")
 TIMEOUT = 1             # seconds: --header-timeout, --body-timeout, --send-timeout, --idle-timeout
 SLACK = 2.0             # a deadline is met when the close comes within TIMEOUT + SLACK
 LINGER = 2.0            # how long the server may linger on a refused connection (docs/design.md)
+DEFERRED = 3.0          # a client that sends nothing reaches the server only when the kernel's
+                        # TCP_DEFER_ACCEPT lets it through, at the SYN-ACK retransmission it
+                        # answers, about 1 s after it connected (docs/design.md)
 PROBE_BOUND = 1.0       # seconds: the longest a well-behaved request may take under attack
 if harness.INSTRUMENTED:
     PROBE_BOUND *= 3    # ASan makes every fork of a CGI script slow; valgrind everything
@@ -284,6 +287,34 @@ def watch_closes(socks, timeout, tick=None):
     return socks
 
 
+def read_heads(socks, timeout):
+    """Reads, on each socket of socks (blocking ones), one response head (an answer to
+    HEAD); returns how many 200s arrived whole within timeout."""
+    poller = select.poll()
+    by_fd, got = {}, {}
+    for s in socks:
+        s.setblocking(False)
+        poller.register(s, select.POLLIN)
+        by_fd[s.fileno()] = s
+        got[s] = b""
+    done = 0
+    deadline = time.monotonic() + timeout
+    for _ in range(int(timeout / 0.01) + 100):
+        if done == len(socks) or time.monotonic() >= deadline:
+            break
+        for fd, _ in poller.poll(10):
+            s = by_fd[fd]
+            try:
+                data = s.recv(4096)
+            except BlockingIOError:
+                continue
+            got[s] += data
+            if not data or b"\r\n\r\n" in got[s]:
+                poller.unregister(s)
+                done += b"\r\n\r\n" in got[s] and got[s].startswith(b"HTTP/1.1 200 ")
+    return done
+
+
 # ------------------------------------------------------------------ slow heads
 
 @beyond_python("2")
@@ -527,20 +558,25 @@ class ManyConnections(HostileCase):
     """Thousands of idle connections, floods of short ones, and the connection cap."""
 
     def test_thousands_of_idle_connections(self):
+        """Parked keep-alive connections, as browsers leave them: each sent a request and
+        read its answer. The server holds them all, stays responsive, and closes each at
+        its idle deadline."""
         idle = 3 * TIMEOUT
         server = self.serve(timeout_args=timeouts(TIMEOUT, idle=idle))
         baseline = self.baseline_fds(server)
         count = max(100, min(3000, (nofile_limit() - 256) // 2))
         socks = {}
-        opened_by = None
         try:
             for _ in range(count):
-                s = raw_socket(server.port, blocking=False)
+                s = raw_socket(server.port)
+                s.sendall(b"HEAD /a.txt HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n")
                 socks[s] = {"closed": None}
+            answered = read_heads(socks, 10.0)
+            self.assertEqual(answered, count, f"{answered} of {count} requests answered")
             opened_by = time.monotonic()
             held = wait_fds(server.pid, lambda n: n >= baseline + count, 2)
             self.assertGreaterEqual(held, baseline + count,
-                                    f"the server accepted {held - baseline} of {count}")
+                                    f"the server holds {held - baseline} of {count}")
             probe = self.probe(server, 1.0)
             self.assertProbeHealthy(probe, f"{count} idle connections")
             watch_closes(socks, max(0.1, opened_by + idle + SLACK - time.monotonic()))
@@ -548,6 +584,27 @@ class ManyConnections(HostileCase):
             self.assertEqual(late, 0, f"{late} of {count} idle connections outlived the idle "
                                       f"deadline ({idle}s)")
             self.assertFdsReturn(server, baseline, SLACK, "after the idle connections")
+        finally:
+            for s in socks:
+                s.close()
+
+    def test_silent_connections_are_closed_too(self):
+        """Connections that never send a byte reach the server late (the kernel holds them
+        back, TCP_DEFER_ACCEPT) and are then closed at the idle deadline like any other."""
+        idle = TIMEOUT
+        server = self.serve(timeout_args=timeouts(TIMEOUT, idle=idle))
+        baseline = self.baseline_fds(server)
+        socks = {}
+        try:
+            for _ in range(50):
+                socks[raw_socket(server.port, blocking=False)] = {"closed": None}
+            opened_by = time.monotonic()
+            probe = self.probe(server, 1.0)
+            self.assertProbeHealthy(probe, "50 silent connections")
+            watch_closes(socks, max(0.1, opened_by + DEFERRED + idle + SLACK - time.monotonic()))
+            late = sum(1 for r in socks.values() if r["closed"] is None)
+            self.assertEqual(late, 0, f"{late} of 50 silent connections were never closed")
+            self.assertFdsReturn(server, baseline, SLACK, "after the silent connections")
         finally:
             for s in socks:
                 s.close()
@@ -602,7 +659,7 @@ class ManyConnections(HostileCase):
 
     def test_connection_cap_refuses_quickly_and_recovers(self):
         cap = 64
-        idle = 2 * TIMEOUT
+        idle = 4 * TIMEOUT  # the held connections must outlast the refusals below
         server = self.start(TARGET, *H11, harness.OPT_WORKERS, "1", harness.OPT_QUIET,
                             *timeouts(TIMEOUT, idle=idle), harness.OPT_MAX_CONNECTIONS, str(cap),
                             root=self.doc.root)
@@ -610,15 +667,16 @@ class ManyConnections(HostileCase):
         held = [raw_socket(server.port) for _ in range(cap)]
         for s in held:
             self.addCleanup(s.close)
-        full = wait_fds(server.pid, lambda n: n >= baseline + cap, 2)
+        full = wait_fds(server.pid, lambda n: n >= baseline + cap, 2 + DEFERRED)
         self.assertGreaterEqual(full, baseline + cap, "the held connections were not accepted")
-        slowest = 0.0
+        slowest = slowest_silent = 0.0
         for i in range(30):
             started = time.monotonic()
             s = raw_socket(server.port)
             data = b""
+            silent = i in (0, 15)   # one that sends nothing waits for the kernel to pass it on
             try:
-                if i % 2:   # a client that sends first must get the answer too
+                if not silent:
                     s.sendall(get("/a.txt"))
                 for _ in range(100):
                     chunk = s.recv(4096)
@@ -629,10 +687,16 @@ class ManyConnections(HostileCase):
                 pass    # a reset after the answer (the request was left unread) ends it too
             finally:
                 s.close()
-            slowest = max(slowest, time.monotonic() - started)
+            took = time.monotonic() - started
+            if silent:
+                slowest_silent = max(slowest_silent, took)
+            else:
+                slowest = max(slowest, took)
             self.assertTrue(data.startswith(b"HTTP/1.0 503 ") or data.startswith(b"HTTP/1.1 503 "),
                             f"connection {i} over the cap got {data[:60]!r}")
         self.assertLess(slowest, 0.5, f"a refusal at the cap took {slowest:.2f}s")
+        self.assertLess(slowest_silent, DEFERRED + 0.5,
+                        f"a refusal of a silent client at the cap took {slowest_silent:.2f}s")
         # Load drops by itself: the held connections reach their idle deadline.
         time.sleep(idle)
         resp = self.fetch_eventually(server, SLACK)
@@ -641,7 +705,7 @@ class ManyConnections(HostileCase):
         again = [raw_socket(server.port) for _ in range(cap)]
         for s in again:
             self.addCleanup(s.close)
-        wait_fds(server.pid, lambda n: n >= baseline + cap, 2)
+        wait_fds(server.pid, lambda n: n >= baseline + cap, 2 + DEFERRED)
         for s in again[:4]:
             s.close()
         resp = self.fetch_eventually(server, 1.0)
@@ -674,12 +738,13 @@ class ManyConnections(HostileCase):
         try:
             for _ in range(limit):   # as many as the server has descriptors, and more
                 held.append(raw_socket(server.port))
-            wait_fds(server.pid, lambda n: n >= limit, 2)
+            wait_fds(server.pid, lambda n: n >= limit, 2 + DEFERRED)
             started = time.monotonic()
             extra = raw_socket(server.port)
             held.append(extra)
             extra.settimeout(harness.IO_TIMEOUT)
             try:
+                extra.sendall(get("/a.txt"))
                 answer = extra.recv(4096)
             except OSError as exc:
                 answer = repr(exc).encode()

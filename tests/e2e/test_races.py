@@ -1091,7 +1091,8 @@ class FilesMutatedUnderLoad(harness.ServerTestCase):
             for conn in slow:
                 conn.send_request("/busy/")
             idle = socket.create_connection(("127.0.0.1", server.port), timeout=5)
-            self.addCleanup(idle.close)   # makes the listener ready after the others
+            self.addCleanup(idle.close)
+            idle.sendall(b"G")   # makes the listener ready (accepting waits for a byte)
         finally:
             server.send_signal(signal.SIGCONT)
         self.assertEqual(first.read_reply("/m/f0").body, old)
