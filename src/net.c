@@ -120,18 +120,45 @@ int hs__listen(const char *host, const char *port, int backlog, int *fds, int n)
 	return rc;
 }
 
+/* The dotted quad of b, as inet_ntop writes it, into out (16 bytes at least). By hand:
+ * glibc's inet_ntop formats with sprintf, which was a sixth of the user-space work of a
+ * Connection: close request. */
+static void dotted_quad(const unsigned char b[4], char *out)
+{
+	for (int i = 0; i < 4; i++) {
+		unsigned v = b[i];
+		if (v >= 100)
+			*out++ = (char)('0' + v / 100);
+		if (v >= 10)
+			*out++ = (char)('0' + v / 10 % 10);
+		*out++ = (char)('0' + v % 10);
+		*out++ = i < 3 ? '.' : '\0';
+	}
+}
+
 void hs__sockaddr_string(const void *sa, char *host, size_t host_size, int *port)
 {
+	static const unsigned char v4_mapped[12] = {0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff};
+	static const char mapped_prefix[] = "::ffff:";
 	const struct sockaddr *s = sa;
 	host[0] = '\0';
 	*port = 0;
 	if (s->sa_family == AF_INET) {
 		const struct sockaddr_in *in = sa;
-		inet_ntop(AF_INET, &in->sin_addr, host, (socklen_t)host_size);
+		if (host_size >= INET_ADDRSTRLEN)
+			dotted_quad((const unsigned char *)&in->sin_addr, host);
 		*port = ntohs(in->sin_port);
 	} else if (s->sa_family == AF_INET6) {
+		/* an IPv4 client of a dual-stack listener: "::ffff:" and its quad */
 		const struct sockaddr_in6 *in6 = sa;
-		inet_ntop(AF_INET6, &in6->sin6_addr, host, (socklen_t)host_size);
+		const unsigned char *b = in6->sin6_addr.s6_addr;
+		if (memcmp(b, v4_mapped, sizeof v4_mapped) == 0 &&
+		    host_size >= sizeof mapped_prefix - 1 + INET_ADDRSTRLEN) {
+			memcpy(host, mapped_prefix, sizeof mapped_prefix - 1);
+			dotted_quad(b + 12, host + sizeof mapped_prefix - 1);
+		} else {
+			inet_ntop(AF_INET6, &in6->sin6_addr, host, (socklen_t)host_size);
+		}
 		*port = ntohs(in6->sin6_port);
 	}
 }

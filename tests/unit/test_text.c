@@ -4,8 +4,10 @@
  * text, and the control-character table of log_message. Each table row is an input
  * and the exact bytes Python writes for it (the expected values were checked against
  * python3 over all 256 byte values and random strings). Also the character classes of
- * chars.h and the integer formatting of buf.c.
+ * chars.h, the integer formatting of buf.c, and the client address text of net.c
+ * against inet_ntop.
  */
+#include <arpa/inet.h>
 #include <limits.h>
 #include <stdio.h>
 #include <strings.h>
@@ -208,9 +210,54 @@ static void test_char_classes(void)
 	CHECK(!hs__ascii_ieq("connection", "Connectio\xee"));
 }
 
+/* hs__sockaddr_string writes what inet_ntop writes: IPv4, IPv4-mapped IPv6 (a dual-stack
+ * listener's IPv4 clients), other IPv6; every byte value in every position, and more. */
+static void check_address(const void *sa, int family, const void *addr, int port)
+{
+	char got[64], want[64];
+	int got_port = -1;
+	hs__sockaddr_string(sa, got, sizeof got, &got_port);
+	inet_ntop(family, addr, want, sizeof want);
+	CHECK_STR(got, want);
+	CHECK_INT(got_port, port);
+}
+
+static void test_sockaddr_string(void)
+{
+	unsigned seed = 12345;
+	for (int i = 0; i < 4 * 256 + 2000; i++) {
+		unsigned char q[4];
+		for (int k = 0; k < 4; k++) {
+			seed = seed * 1103515245u + 12345u;
+			q[k] = (unsigned char)(seed >> 16);
+		}
+		if (i < 4 * 256)
+			q[i / 256] = (unsigned char)(i % 256);
+		int port = (int)(seed % 65536);
+		struct sockaddr_in in = {.sin_family = AF_INET, .sin_port = htons((uint16_t)port)};
+		memcpy(&in.sin_addr, q, 4);
+		check_address(&in, AF_INET, &in.sin_addr, port);
+		struct sockaddr_in6 in6 = {.sin6_family = AF_INET6, .sin6_port = htons((uint16_t)port)};
+		in6.sin6_addr.s6_addr[10] = in6.sin6_addr.s6_addr[11] = 0xff;
+		memcpy(in6.sin6_addr.s6_addr + 12, q, 4);
+		check_address(&in6, AF_INET6, &in6.sin6_addr, port);
+		in6.sin6_addr.s6_addr[10] = 0xfe; /* not mapped: inet_ntop's own path */
+		check_address(&in6, AF_INET6, &in6.sin6_addr, port);
+	}
+	struct sockaddr_in6 loop6 = {.sin6_family = AF_INET6, .sin6_addr = IN6ADDR_LOOPBACK_INIT};
+	check_address(&loop6, AF_INET6, &loop6.sin6_addr, 0);
+	struct sockaddr_storage unix_peer = {.ss_family = AF_UNIX};
+	char got[64] = "x";
+	int port = -1;
+	hs__sockaddr_string(&unix_peer, got, sizeof got, &port);
+	CHECK_STR(got, "");
+	CHECK_INT(port, 0);
+}
+
 int main(void)
 {
 	test_append_int();
+	test_sockaddr_string();
 	test_char_classes();
 	TABLE(hs__html_escape, html_rows);
 	TABLE(hs__html_escape_latin1, html_latin1_rows);
