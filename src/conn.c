@@ -41,6 +41,7 @@ enum step { STEP_NEXT, STEP_WAIT, STEP_CLOSE };
 static void on_conn_event(struct hs__io *io, uint32_t events);
 static void conn_run(struct hs_conn *c);
 static void on_timeout(struct hs__timer *t);
+static int recv_into(struct hs_conn *c, struct hs__buf *b, size_t max);
 
 /* ------------------------------------------------------------ idle buffers */
 
@@ -118,22 +119,23 @@ void hs__conn_refuse(int fd)
 	close(fd);
 }
 
-void hs__conn_accept(struct hs__worker *w, int fd, const void *sa)
+/* A new connection, set up with what its socket already holds read: the listener
+ * defers accepting until the request's first bytes are there (TCP_DEFER_ACCEPT). Its
+ * socket joins the epoll set only when it first has to wait (conn_wait), which a
+ * request answered at once with Connection: close never does. Returns NULL when the
+ * connection was refused or has already ended; hs__conn_start runs it. */
+struct hs_conn *hs__conn_open(struct hs__worker *w, int fd, const void *sa)
 {
 	struct hs_conn *c = w->nconns < w->srv->max_conns_per_worker ? conn_get(w) : NULL;
 	if (!c) {
 		hs__conn_refuse(fd);
-		return;
+		return NULL;
 	}
 	c->w = w;
 	c->io = (struct hs__io){.fd = fd, .on_event = on_conn_event};
 	c->timer = (struct hs__timer){.heap_index = SIZE_MAX, .fire = on_timeout};
 	c->state = HS__READ_HEAD;
 	c->file_fd = -1;
-	/* The listener defers accepting until the request's first bytes are there
-	 * (TCP_DEFER_ACCEPT), so they are read now; the socket joins the epoll set only
-	 * when the connection first has to wait (conn_wait), which a request answered at
-	 * once with Connection: close never does. */
 	c->drained = false;
 	c->peer_done = false;
 	c->registered = false;
@@ -144,7 +146,29 @@ void hs__conn_accept(struct hs__worker *w, int fd, const void *sa)
 		w->conns->prev = c;
 	w->conns = c;
 	w->nconns++;
-	hs__timer_set(&w->loop, &c->timer, w->loop.now_ms + w->srv->opt.idle_timeout_ms);
+	buf_from_pool(w, &c->in);
+	buf_from_pool(w, &c->out);
+	int n = recv_into(c, &c->in, SIZE_MAX);
+	if (n == -EAGAIN || n == -EWOULDBLOCK) {
+		/* nothing yet (a silent client the kernel passed on): it comes with an event */
+		c->drained = true;
+		hs__timer_set(&w->loop, &c->timer, w->loop.now_ms + w->srv->opt.idle_timeout_ms);
+		return c;
+	}
+	if (n <= 0) {
+		hs__conn_close(c);
+		return NULL;
+	}
+	hs__timer_set(&w->loop, &c->timer, w->loop.now_ms + w->srv->opt.header_timeout_ms);
+	return c;
+}
+
+/* Runs a connection hs__conn_open set up. The bytes it read were in the socket before
+ * the caller began a new loop iteration: for the small-file cache they waited for it. */
+void hs__conn_start(struct hs_conn *c)
+{
+	if (c->in.len > 0)
+		c->woke_iteration = c->w->loop.iteration;
 	conn_run(c);
 }
 
@@ -354,6 +378,8 @@ static enum step read_head(struct hs_conn *c)
 		if (had == 0) /* the head's deadline runs from its first byte */
 			hs__timer_set(&c->w->loop, &c->timer,
 			              c->w->loop.now_ms + c->w->srv->opt.header_timeout_ms);
+		else /* the request was not whole when the worker woke: it did not wait */
+			c->woke_iteration = 0;
 		enum step s = parse_head(c);
 		if (s != STEP_WAIT)
 			return s;

@@ -374,7 +374,8 @@ struct hs__loop {
 	size_t nheap, heap_cap;
 	int64_t now_ms;  /* CLOCK_MONOTONIC, read once per iteration */
 	time_t wall_sec; /* CLOCK_REALTIME seconds, read once per iteration */
-	uint64_t iteration; /* epoll_wait returns so far: what lives "one iteration" checks */
+	uint64_t iteration; /* epoll_wait returns and accept batches so far (server.c): what
+	                     * lives "one iteration" checks */
 	/* the events being dispatched: hs__loop_del forgets an io's pending entry, so a
 	 * callback may free another io (a CGI pipe, a connection) safely */
 	struct epoll_event *batch;
@@ -465,8 +466,10 @@ struct hs_conn {
 	bool client_done;   /* the client will send nothing more: "close", or HTTP/1.0 */
 	bool said_connection; /* the response has a Connection header */
 	int status_code;      /* of the response being written (1xx for an interim one) */
-	uint64_t woke_iteration; /* the loop iteration whose epoll_wait found this request
-	                            waiting (EPOLLIN); 0 once one request of it is done */
+	uint64_t woke_iteration; /* the loop iteration that this request waited for (its
+	                            epoll_wait reported it, or it was read when accepted
+	                            before that iteration began); 0 once one request of it
+	                            is done, or when it was not whole then */
 	bool responded;     /* the handler queued something */
 	int out_error;      /* sticky: building the response failed (negative errno) */
 
@@ -560,8 +563,10 @@ int hs__server_new_detached(struct hs_server **out, const struct hs_options *o,
                             const struct hs_handler *h);
 int hs__server_serve_socket(struct hs_server *s, int fd);
 
-/* conn.c */
-void hs__conn_accept(struct hs__worker *w, int fd, const void *sa);
+/* conn.c. A new connection is set up with what its socket holds read (NULL: refused or
+ * ended), then run once the caller has begun a new loop iteration (server.c). */
+struct hs_conn *hs__conn_open(struct hs__worker *w, int fd, const void *sa);
+void hs__conn_start(struct hs_conn *c);
 /* Answers a fresh connection 503 and closes it (the cap, or no descriptors left). */
 void hs__conn_refuse(int fd);
 void hs__conn_close(struct hs_conn *c);

@@ -126,9 +126,16 @@ static void refuse_without_descriptors(struct hs__worker *w)
 	w->reserve_fd = open("/dev/null", O_RDONLY | O_CLOEXEC);
 }
 
+/* Accepts what is waiting, reading each connection's first bytes, then runs them. Every
+ * byte read in the first pass was sent before the second begins; so the second begins a
+ * new loop iteration, and the small-file cache lets an entry read or checked from then on
+ * answer those requests without a stat (static.c): of a burst of new connections asking
+ * for one file, only the first pays an fstatat. */
 static void on_listen(struct hs__io *io, uint32_t events)
 {
 	struct hs__worker *w = (struct hs__worker *)((char *)io - offsetof(struct hs__worker, listen_io));
+	struct hs_conn *opened[ACCEPTS_PER_WAKEUP];
+	int n = 0;
 	(void)events;
 	for (int i = 0; i < ACCEPTS_PER_WAKEUP && !w->draining; i++) {
 		struct sockaddr_storage ss;
@@ -139,9 +146,16 @@ static void on_listen(struct hs__io *io, uint32_t events)
 			continue;
 		}
 		if (fd < 0)
-			return; /* EAGAIN, or a transient error (ECONNABORTED): the next wakeup */
-		hs__conn_accept(w, fd, &ss);
+			break; /* EAGAIN, or a transient error (ECONNABORTED): the next wakeup */
+		struct hs_conn *c = hs__conn_open(w, fd, &ss);
+		if (c)
+			opened[n++] = c;
 	}
+	if (n == 0)
+		return;
+	w->loop.iteration++;
+	for (int i = 0; i < n; i++)
+		hs__conn_start(opened[i]);
 }
 
 static void begin_drain(struct hs__worker *w)
@@ -315,7 +329,10 @@ int hs__server_serve_socket(struct hs_server *s, int fd)
 	int rc = worker_init(&w, s, 0);
 	if (rc == 0) {
 		struct sockaddr_storage ss = {.ss_family = AF_UNIX};
-		hs__conn_accept(&w, fd, &ss);
+		struct hs_conn *c = hs__conn_open(&w, fd, &ss);
+		w.loop.iteration++;
+		if (c)
+			hs__conn_start(c);
 		while (w.nconns > 0 && rc >= 0) {
 			hs__log_flush(&w);
 			rc = hs__loop_once(&w.loop, 1000);

@@ -537,9 +537,10 @@ static int send_not_modified(struct hs_conn *c, struct variant *v)
  * its request, and tests/e2e/test_races.py checks that under mutation. An entry
  * answers with no system call but the send a request that was already waiting when
  * the worker woke up for the iteration that read (or last checked) the entry: its
- * connection was reported readable, and it is the first request read from it since,
- * so the bytes were read after the request was sent. Any other request (a new
- * connection, a pipelined one, one sent while the worker was busy, a later iteration)
+ * connection was reported readable, or accepted and read before the iteration began
+ * (server.c's two-pass accept), and it is the first request read from it since, whole
+ * in that read; so the entry was read after the request was sent. Any other request (a
+ * pipelined one, one sent while the worker was busy, a later iteration)
  * may use the entry after one fstatat of the path finds the same file, size, mtime and
  * ctime, and only when that stat was settled when the bytes were read (mtime and
  * ctime 2 s old or more: a write in the same timestamp tick would leave them as they
