@@ -54,38 +54,24 @@ static int port;
 static int file_fd = -1; /* FILE mode */
 static off_t file_size;
 
-/* FILE mode: the heads alone; the body is the file. */
-static void build_file_heads(void)
-{
-	keep_len = (size_t)snprintf(keep_resp, sizeof keep_resp,
-	                            "HTTP/1.1 200 OK\r\nServer: ceiling\r\n"
-	                            "Content-Type: application/octet-stream\r\n"
-	                            "Content-Length: %lld\r\n\r\n", (long long)file_size);
-	close_len = (size_t)snprintf(close_resp, sizeof close_resp,
-	                             "HTTP/1.1 200 OK\r\nServer: ceiling\r\nConnection: close\r\n"
-	                             "Content-Type: application/octet-stream\r\n"
-	                             "Content-Length: %lld\r\n\r\n", (long long)file_size);
-}
-
+/* The two responses (keep-alive, close): in FILE mode their heads alone, the body being
+ * the file; otherwise with the 1 KiB body. */
 static void build_responses(void)
 {
-	if (file_fd >= 0) {
-		build_file_heads();
-		return;
-	}
-	char body[BODY_LEN];
-	memset(body, 'x', sizeof body);
+	long long body_len = file_fd >= 0 ? (long long)file_size : BODY_LEN;
 	keep_len = (size_t)snprintf(keep_resp, sizeof keep_resp,
 	                            "HTTP/1.1 200 OK\r\nServer: ceiling\r\n"
 	                            "Content-Type: application/octet-stream\r\n"
-	                            "Content-Length: %d\r\n\r\n", BODY_LEN);
-	memcpy(keep_resp + keep_len, body, BODY_LEN);
-	keep_len += BODY_LEN;
+	                            "Content-Length: %lld\r\n\r\n", body_len);
 	close_len = (size_t)snprintf(close_resp, sizeof close_resp,
 	                             "HTTP/1.1 200 OK\r\nServer: ceiling\r\nConnection: close\r\n"
 	                             "Content-Type: application/octet-stream\r\n"
-	                             "Content-Length: %d\r\n\r\n", BODY_LEN);
-	memcpy(close_resp + close_len, body, BODY_LEN);
+	                             "Content-Length: %lld\r\n\r\n", body_len);
+	if (file_fd >= 0)
+		return;
+	memset(keep_resp + keep_len, 'x', BODY_LEN);
+	keep_len += BODY_LEN;
+	memset(close_resp + close_len, 'x', BODY_LEN);
 	close_len += BODY_LEN;
 }
 
@@ -114,6 +100,18 @@ static int watch(int ep, struct conn *c, uint32_t events)
 		return -1;
 	c->registered = 1;
 	return 0;
+}
+
+/* Nothing to do until the socket has more: make sure it is watched for input. */
+static int wait_input(int ep, struct conn *c)
+{
+	return c->registered ? 0 : watch(ep, c, EPOLLIN);
+}
+
+/* FILE mode: a whole request is buffered, waiting for the file before it to be sent. */
+static int request_buffered(const struct conn *c)
+{
+	return file_fd >= 0 && memmem(c->in, c->in_len, "\r\n\r\n", 4) != NULL;
 }
 
 static void conn_close(int ep, struct conn *c)
@@ -185,9 +183,9 @@ static int on_readable(int ep, struct conn *c)
 		if (n < 0) {
 			if (errno != EAGAIN && errno != EINTR)
 				return -1;
-			if (file_fd < 0 || !memmem(c->in, c->in_len, "\r\n\r\n", 4))
-				return c->registered ? 0 : watch(ep, c, EPOLLIN);
-			n = 0; /* FILE mode: a request that waited for the file before it */
+			if (!request_buffered(c))
+				return wait_input(ep, c);
+			n = 0; /* answer the buffered request */
 		}
 		c->in_len += (size_t)n;
 		size_t start = 0;
@@ -225,10 +223,10 @@ static int on_readable(int ep, struct conn *c)
 			return watch(ep, c, EPOLLIN | EPOLLOUT);
 		if (c->close_after)
 			return -1;
-		if ((size_t)n < IN_CAP && (file_fd < 0 || !memmem(c->in, c->in_len, "\r\n\r\n", 4)))
-			return c->registered ? 0 : watch(ep, c, EPOLLIN); /* short read: drained */
+		if ((size_t)n < IN_CAP && !request_buffered(c))
+			return wait_input(ep, c); /* short read: drained */
 	}
-	return c->registered ? 0 : watch(ep, c, EPOLLIN);
+	return wait_input(ep, c);
 }
 
 static void *worker(void *arg)
@@ -264,7 +262,7 @@ static void *worker(void *arg)
 				if (rc == 1)
 					rc = c->close_after ? -1 : watch(ep, c, EPOLLIN) < 0 ? -1 : 1;
 			}
-			int waiting = rc == 1 && file_fd >= 0 && c->in_len > 0;
+			int waiting = rc == 1 && request_buffered(c);
 			if (rc >= 0 && (evs[i].events & (EPOLLIN | EPOLLERR | EPOLLHUP) || waiting) &&
 			    !c->close_after)
 				rc = on_readable(ep, c);

@@ -138,7 +138,6 @@ static void dotted_quad(const unsigned char b[4], char *out)
 
 void hs__sockaddr_string(const void *sa, char *host, size_t host_size, int *port)
 {
-	static const unsigned char v4_mapped[12] = {0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff};
 	static const char mapped_prefix[] = "::ffff:";
 	const struct sockaddr *s = sa;
 	host[0] = '\0';
@@ -151,11 +150,10 @@ void hs__sockaddr_string(const void *sa, char *host, size_t host_size, int *port
 	} else if (s->sa_family == AF_INET6) {
 		/* an IPv4 client of a dual-stack listener: "::ffff:" and its quad */
 		const struct sockaddr_in6 *in6 = sa;
-		const unsigned char *b = in6->sin6_addr.s6_addr;
-		if (memcmp(b, v4_mapped, sizeof v4_mapped) == 0 &&
+		if (IN6_IS_ADDR_V4MAPPED(&in6->sin6_addr) &&
 		    host_size >= sizeof mapped_prefix - 1 + INET_ADDRSTRLEN) {
 			memcpy(host, mapped_prefix, sizeof mapped_prefix - 1);
-			dotted_quad(b + 12, host + sizeof mapped_prefix - 1);
+			dotted_quad(in6->sin6_addr.s6_addr + 12, host + sizeof mapped_prefix - 1);
 		} else {
 			inet_ntop(AF_INET6, &in6->sin6_addr, host, (socklen_t)host_size);
 		}
