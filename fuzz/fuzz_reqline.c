@@ -8,8 +8,12 @@
  * is what the limit says (a line of at most HS__MAX_LINE bytes ending at the first
  * "\n", "need more" or 414); the classification equals an independent reading of
  * Python's parse_request (split on Python's whitespace, version word checked when
- * there are three words or more, then the count, then HTTP/0.9's GET rule); and every
+ * there are three words or more, then the count, then HTTP/0.9's GET rule), after the
+ * rule that a line with a control byte or a first word no method begins with is bad
+ * syntax; a line still arriving is refused early exactly when it is such a line; every
  * span lies inside the line, holds no whitespace, and says what its status promises.
+ * The target splitter and the Host check are run over the same bytes: an absolute-form
+ * target's parts lie inside it, and a valid Host holds no byte that could split a field.
  */
 #include <stdbool.h>
 
@@ -48,12 +52,34 @@ static bool digits(const char *s, size_t n)
 	return true;
 }
 
-/* The expected status, computed another way: the words are collected first, then the
- * rules are applied in Python's order. */
+/* A line that can never be HTTP: a control byte other than HTAB, or a first word
+ * whose first byte is not an RFC 9110 tchar (blanks before it skipped as Python does). */
+static bool garbage(const char *s, size_t n)
+{
+	size_t i = 0;
+	while (i < n && (s[i] == ' ' || s[i] == '\t' || (unsigned char)s[i] == 0x85 ||
+	                 (unsigned char)s[i] == 0xa0))
+		i++;
+	static const char tchars[] = "!#$%&'*+-.^_`|~0123456789"
+	                             "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz";
+	if (i < n && (s[i] == '\0' || !strchr(tchars, s[i])))
+		return true;
+	for (size_t j = 0; j < n; j++) {
+		unsigned char c = (unsigned char)s[j];
+		if ((c < 0x20 && c != '\t') || c == 0x7f)
+			return true;
+	}
+	return false;
+}
+
+/* The expected status, computed another way: the garbage rule first, then the words
+ * are collected and the rules applied in Python's order. */
 static enum hs__reqline_status oracle(const char *s, size_t n)
 {
 	while (n > 0 && (s[n - 1] == '\r' || s[n - 1] == '\n'))
 		n--;
+	if (garbage(s, n))
+		return HS__RL_BAD_SYNTAX;
 	const char *first = NULL, *last = NULL;
 	size_t first_n = 0, last_n = 0, count = 0;
 	for (size_t i = 0; i < n;) {
@@ -154,6 +180,31 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	FUZZ_ASSERT(find_in_two(buf, len, split, &scanned2) == whole);
 	if (whole > 0)
 		FUZZ_ASSERT(scanned2 == scanned && scanned == (size_t)whole);
+
+	if (whole == 0) {
+		/* a line still arriving is refused, in two pieces as in one, exactly when the
+		 * same bytes ended there would be garbage (trailing CRs may be its line end) */
+		size_t n = len;
+		while (n > 0 && buf[n - 1] == '\r')
+			n--;
+		struct hs__line_check one = {0}, two = {0};
+		bool refused = hs__line_start_refused(buf, len, &one);
+		FUZZ_ASSERT(refused == garbage(buf, n));
+		char *a = fuzz_copy(buf, split);
+		bool early = hs__line_start_refused(a, split, &two);
+		free(a);
+		FUZZ_ASSERT((early || hs__line_start_refused(buf, len, &two)) == refused);
+	}
+	struct hs__span authority = {buf, 0}, rest = {buf, 0};
+	enum hs__target_form form = hs__target_split(buf, len, &authority, &rest);
+	if (form == HS__TARGET_ABSOLUTE) {
+		FUZZ_ASSERT(inside(authority, buf, len) && inside(rest, buf, len));
+		FUZZ_ASSERT(hs__host_valid(authority.p, authority.n, false));
+		FUZZ_ASSERT(rest.p == authority.p + authority.n && rest.p + rest.n == buf + len);
+	}
+	if (hs__host_valid(buf, len, true))
+		for (size_t i = 0; i < len; i++) /* never a byte that could end or split a field */
+			FUZZ_ASSERT(buf[i] > 0x20 && buf[i] < 0x7f && buf[i] != '/' && buf[i] != '@');
 
 	if (whole > 0) {
 		char *line = fuzz_copy(buf, (size_t)whole);

@@ -41,6 +41,7 @@ struct hs_request {
 	const char *path;             /* the request target, a leading "//" reduced to "/" */
 	const char *request_version;  /* "HTTP/1.1"; "HTTP/0.9" for a two-word request */
 	const char *requestline;      /* the first line without its CR LF */
+	size_t requestline_len;       /* its length: a line refused for a NUL holds one */
 	const struct hs_header *headers;
 	size_t nheaders;
 	const char *client_address;   /* bare IP, as address_string() */
@@ -70,10 +71,12 @@ struct hs_handler {
 	 * sending an error (417 in Python's example). */
 	bool (*handle_expect_100)(const struct hs_handler *self, struct hs_conn *c,
 	                          const struct hs_request *req);
-	/* Receives every log message (already formatted, not yet escaped). NULL writes
+	/* Receives every log message (already formatted, not yet escaped): len bytes and
+	 * a NUL after them. The message holds a NUL byte of its own only when the client
+	 * sent one in a request line (refused with 400, and logged whole). NULL writes
 	 * Python's line "ADDR - - [date] MESSAGE" to the server's log. */
 	void (*log_message)(const struct hs_handler *self, struct hs_conn *c,
-	                    const char *message);
+	                    const char *message, size_t len);
 	/* false: a request body is received whole (up to max_body) before the slot runs,
 	 * and hs_read_body never waits. true (Python's rbufsize = 0, as the CGI handler
 	 * sets it): the slot runs as soon as the head is read and reads the body as it

@@ -175,6 +175,7 @@ void hs__conn_start(struct hs_conn *c)
 static void reset_request(struct hs_conn *c)
 {
 	c->line_len = c->line_scan = c->head_len = 0;
+	c->line_check = (struct hs__line_check){0};
 	c->head_scan = (struct hs__head_scan){0};
 	c->http09 = c->chunked = c->force_http10 = c->responded = c->client_done = false;
 	c->said_connection = false;
@@ -303,6 +304,18 @@ static int recv_into(struct hs_conn *c, struct hs__buf *b, size_t max)
 	}
 }
 
+/* A request line that can never be HTTP, refused before its end arrives (a TLS
+ * handshake on the plain port gets its 400 at once, not at the head's deadline). The
+ * same check of the whole line finds it too: its page shows what has arrived. */
+static enum step refuse_line_start(struct hs_conn *c)
+{
+	struct hs__reqline rl;
+	size_t n = c->in.len < HS__MAX_LINE ? c->in.len : HS__MAX_LINE;
+	hs__parse_request_line(c->in.data, n, &rl);
+	hs__request_line_error(c, HS__RL_BAD_SYNTAX, &rl);
+	return STEP_NEXT;
+}
+
 /* Parses what is buffered. Returns STEP_NEXT when the request was answered or moved
  * on, STEP_WAIT when more bytes are needed, STEP_CLOSE to close silently. */
 static enum step parse_head(struct hs_conn *c)
@@ -310,6 +323,8 @@ static enum step parse_head(struct hs_conn *c)
 	struct hs__worker *w = c->w;
 	if (!c->line_len) {
 		long r = hs__find_line(c->in.data, c->in.len, &c->line_scan);
+		if (r == 0 && hs__line_start_refused(c->in.data, c->in.len, &c->line_check))
+			return refuse_line_start(c);
 		if (r == 0)
 			return STEP_WAIT;
 		if (r < 0) {
@@ -888,9 +903,11 @@ static int own_request(struct hs_conn *c)
 		c->own_headers_cap = r->nheaders + 1;
 	}
 	const char *src[4] = {r->requestline, r->command, r->path, r->request_version};
+	size_t len[4] = {r->requestline_len, strlen(r->command), strlen(r->path),
+	                 strlen(r->request_version)};
 	size_t off[4], need = 0;
 	for (size_t i = 0; i < 4; i++)
-		need += strlen(src[i]) + 1;
+		need += len[i] + 1;
 	for (size_t i = 0; i < r->nheaders; i++)
 		need += strlen(r->headers[i].name) + strlen(r->headers[i].value) + 2;
 	b->len = 0;
@@ -898,7 +915,8 @@ static int own_request(struct hs_conn *c)
 		return -ENOMEM;
 	for (size_t i = 0; i < 4; i++) {
 		off[i] = b->len;
-		hs__buf_append(b, src[i], strlen(src[i]) + 1);
+		hs__buf_append(b, src[i], len[i]);
+		hs__buf_append(b, "", 1);
 	}
 	for (size_t i = 0; i < r->nheaders; i++) {
 		c->own_headers[i].name = b->data + b->len;

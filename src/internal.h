@@ -213,6 +213,22 @@ struct hs__span {
  * searched (start at 0); it lets a slow client never cost a rescan. */
 long hs__find_line(const char *buf, size_t len, size_t *scanned);
 
+/* Progress of hs__line_start_refused over a request line still arriving; zero it
+ * before the first call. */
+struct hs__line_check {
+	size_t checked;    /* bytes already examined, but for a run of CRs after them */
+	size_t crs;        /* that run's length: the line's end, unless another byte follows */
+	bool method_begun; /* a byte of the first word was seen */
+};
+
+/* Whether the request line begun in buf[0..len), whose "\n" has not arrived, can
+ * already be refused with 400: it holds a control byte RFC 9112 forbids (a CR only once
+ * the next byte shows it is not the line's end), or its first word begins with a byte
+ * no method can begin with (a TLS handshake sent to a plain port). The same rules as
+ * hs__parse_request_line's first check, so the answer does not depend on how the line
+ * arrives; each byte is examined once however slowly it comes. */
+bool hs__line_start_refused(const char *buf, size_t len, struct hs__line_check *st);
+
 enum hs__reqline_status {
 	HS__RL_OK,
 	HS__RL_EMPTY,            /* no words: close silently */
@@ -231,7 +247,9 @@ struct hs__reqline {
 };
 
 /* BaseHTTPRequestHandler.parse_request's checks of the request line (n bytes, its
- * "\n" included or not), in Python's order: words split on Python's whitespace
+ * "\n" included or not), after a check of our own: a control byte RFC 9112 forbids
+ * (all but HTAB), or a first word that cannot begin a method, is HS__RL_BAD_SYNTAX.
+ * Then in Python's order: words split on Python's whitespace
  * (str.split() of the latin-1 text), the version word checked when there are three or
  * more words, then the word count, then HTTP/0.9's GET-only rule. Fills *rl as far as
  * it got; the spans point into line. */
@@ -250,6 +268,25 @@ struct hs__reqline_at {
 };
 void hs__reqline_save(struct hs__reqline_at *at, const struct hs__reqline *rl, const char *line);
 void hs__reqline_load(struct hs__reqline *rl, const struct hs__reqline_at *at, const char *line);
+
+/* The forms of a request target (RFC 9112 3.2) that a request may take here. */
+enum hs__target_form {
+	HS__TARGET_ORIGIN,         /* "/path?query", or anything without a scheme ("*") */
+	HS__TARGET_ABSOLUTE,       /* "http://authority/path?query", or https */
+	HS__TARGET_BAD_SCHEME,     /* a scheme other than http and https, or no "//" */
+	HS__TARGET_BAD_AUTHORITY,  /* http(s) with an empty or invalid host, or userinfo */
+};
+
+/* Classifies the request target t (n bytes). For an absolute-form target, *authority
+ * is its "host[:port]" and *rest what follows it, from the "/", "?" or "#" on (empty
+ * when nothing follows); they are left alone otherwise. Pure. */
+enum hs__target_form hs__target_split(const char *t, size_t n, struct hs__span *authority,
+                                      struct hs__span *rest);
+/* Whether s (n bytes) is RFC 9110's Host value, uri-host [ ":" port ]: a reg-name (an
+ * IPv4 address is one), or "[" an IPv6 address or IPvFuture "]", then an optional ":"
+ * and digits. An empty host is valid in a Host field (RFC 9112 3.2) but not in an
+ * http URI: empty_ok says which. */
+bool hs__host_valid(const char *s, size_t n, bool empty_ok);
 
 struct hs__header_span {
 	struct hs__span name, value; /* value without leading and trailing spaces/tabs */
@@ -440,6 +477,7 @@ struct hs_conn {
 	size_t line_len;   /* request line length with its "\n", once found */
 	struct hs__reqline_at line; /* its parse, once line_len is set (and it is valid) */
 	size_t line_scan;  /* hs__find_line progress */
+	struct hs__line_check line_check; /* hs__line_start_refused progress */
 	struct hs__head_scan head_scan;
 	size_t head_len;   /* line + header block, once complete */
 	bool http09;
@@ -533,8 +571,9 @@ struct hs__worker {
 
 	/* scratch for the request being dispatched */
 	struct hs__header_span spans[HS__MAX_HEADERS];
-	struct hs_header headers[HS__MAX_HEADERS + 1];
+	struct hs_header headers[HS__MAX_HEADERS + 2]; /* room for a Host from the target */
 	struct hs__buf words;   /* "requestline\0command\0path\0version\0" */
+	const char *authority;  /* in words: an absolute-form target's host[:port], or NULL */
 	struct hs__buf scratch; /* for handlers: listings, messages */
 	struct hs__buf scratch2; /* request.c's error messages */
 	struct hs__buf errpage;  /* send_error's page */

@@ -76,6 +76,16 @@ void hs__log_flush(struct hs__worker *w)
 	b->len = 0;
 }
 
+/* One formatted message, to the handler's log_message or to the server's log. */
+static void log_text(struct hs_conn *c, const char *msg, size_t n)
+{
+	const struct hs_handler *h = c->w->srv->handler;
+	if (h->log_message)
+		h->log_message(h, c, msg, n);
+	else
+		hs__log_line(c->w, c->addr, msg, n);
+}
+
 static void log_vmessage(struct hs_conn *c, const char *fmt, va_list ap)
 {
 	char small[512];
@@ -97,11 +107,7 @@ static void log_vmessage(struct hs_conn *c, const char *fmt, va_list ap)
 		msg = big.data;
 	}
 	va_end(ap2);
-	const struct hs_handler *h = c->w->srv->handler;
-	if (h->log_message)
-		h->log_message(h, c, msg);
-	else
-		hs__log_line(c->w, c->addr, msg, (size_t)n);
+	log_text(c, msg, (size_t)n);
 	hs__buf_free(&big);
 }
 
@@ -125,6 +131,28 @@ void hs_log_request(struct hs_conn *c, int code, const char *size)
 {
 	if (c->w->srv->opt.quiet)
 		return;
-	hs_log_message(c, "\"%s\" %d %s", c->req ? c->req->requestline : "", code,
-	               size ? size : "-");
+	/* Built by length, not by "%s": the request line of a refused request may hold a
+	 * NUL, and the log shows it whole, escaped. */
+	const char *line = c->req ? c->req->requestline : "";
+	size_t n = c->req ? c->req->requestline_len : 0;
+	char code_text[HS__INT_TEXT_MAX];
+	size_t code_len = hs__int_text(code_text, code);
+	if (!size)
+		size = "-";
+	size_t size_len = strlen(size);
+	char small[512];
+	char *msg = small;
+	size_t need = n + code_len + size_len + 5; /* "LINE" CODE SIZE and a NUL */
+	if (need > sizeof small && !(msg = hs__malloc(need)))
+		return;
+	size_t at = 0;
+	msg[at++] = '"';
+	memcpy(msg + at, line, n), at += n;
+	memcpy(msg + at, "\" ", 2), at += 2;
+	memcpy(msg + at, code_text, code_len), at += code_len;
+	msg[at++] = ' ';
+	memcpy(msg + at, size, size_len + 1), at += size_len;
+	log_text(c, msg, at);
+	if (msg != small)
+		free(msg);
 }

@@ -6,6 +6,8 @@
  * (SPEC section 2). The head arrives in pieces; the callers keep how far they searched,
  * so bytes already examined are not searched again however slowly they come.
  */
+#include <arpa/inet.h>
+#include <netinet/in.h>
 #include <string.h>
 
 #include "chars.h"
@@ -89,6 +91,57 @@ static int parse_version(struct hs__reqline *rl)
 	return version_part(num, a, &rl->major) && version_part(dot + 1, b, &rl->minor);
 }
 
+/* RFC 9112 allows no control byte in a request line but HTAB (as whitespace): a NUL
+ * or a CR there is an attack on whatever reads the line as a C string or as lines. */
+static bool forbidden_in_line(unsigned char c)
+{
+	return (c < 0x20 && c != '\t') || c == 0x7f;
+}
+
+/* The whitespace Python lets stand before the method that is not a control byte. */
+static bool blank_before_method(unsigned char c)
+{
+	return c == ' ' || c == '\t' || c == 0x85 || c == 0xa0;
+}
+
+/* Whether a request line can never be HTTP: a forbidden control byte anywhere, or a
+ * first word that does not begin with a token character, the first byte of any method.
+ * Checked before Python's checks, so that the answer does not depend on whether the
+ * line arrived whole (hs__line_start_refused decides on the same rules). */
+static bool line_is_garbage(const char *line, size_t n)
+{
+	size_t i = 0;
+	while (i < n && blank_before_method((unsigned char)line[i]))
+		i++;
+	if (i < n && !hs__is_tchar((unsigned char)line[i]))
+		return true;
+	for (; i < n; i++)
+		if (forbidden_in_line((unsigned char)line[i]))
+			return true;
+	return false;
+}
+
+bool hs__line_start_refused(const char *buf, size_t len, struct hs__line_check *st)
+{
+	size_t end = min_size(len, HS__MAX_LINE);
+	for (size_t i = st->checked + st->crs; i < end; i++) {
+		unsigned char c = (unsigned char)buf[i];
+		if (c == '\r') { /* perhaps the line end's: decided by the next other byte */
+			st->crs++;
+			continue;
+		}
+		if (st->crs || forbidden_in_line(c))
+			return true; /* a CR not followed by LF, or another control byte */
+		if (!st->method_begun && !blank_before_method(c)) {
+			if (!hs__is_tchar(c))
+				return true;
+			st->method_begun = true;
+		}
+		st->checked = i + 1;
+	}
+	return false;
+}
+
 enum hs__reqline_status hs__parse_request_line(const char *line, size_t n,
                                                struct hs__reqline *rl)
 {
@@ -97,6 +150,8 @@ enum hs__reqline_status hs__parse_request_line(const char *line, size_t n,
 	struct hs__span empty = { line, 0 };
 	*rl = (struct hs__reqline){ .line = { line, n }, .method = empty, .target = empty,
 		                        .version = empty, .version_number = empty };
+	if (line_is_garbage(line, n))
+		return HS__RL_BAD_SYNTAX;
 	struct words w = { empty, empty, empty, 0 };
 	split_words(line, n, &w);
 	if (w.count == 0)
@@ -235,4 +290,126 @@ long hs__parse_headers(const char *buf, size_t len, struct hs__head_scan *st,
 		st->lines++;
 		st->line_start = nl + 1;
 	}
+}
+
+/* ------------------------------------------------------------ target and Host */
+
+/* RFC 3986's unreserved and sub-delims: the characters of a reg-name besides "%XX". */
+static bool host_char(unsigned char c)
+{
+	if ((c >= '0' && c <= '9') || (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z'))
+		return true;
+	return c != 0 && strchr("-._~!$&'()*+,;=", c) != NULL;
+}
+
+/* reg-name (an IPv4 address is one too): unreserved, sub-delims and "%" HEXDIG HEXDIG. */
+static bool reg_name(const char *s, size_t n)
+{
+	for (size_t i = 0; i < n; i++) {
+		if (s[i] == '%') {
+			if (n - i < 3 || hs__hex_value((unsigned char)s[i + 1]) < 0 ||
+			    hs__hex_value((unsigned char)s[i + 2]) < 0)
+				return false;
+			i += 2;
+		} else if (!host_char((unsigned char)s[i])) {
+			return false;
+		}
+	}
+	return true;
+}
+
+/* The inside of an IP-literal: IPvFuture ("v" 1*HEXDIG "." 1*(unreserved / sub-delims /
+ * ":")) or an IPv6 address as inet_pton reads it (no zone identifier). */
+static bool ip_literal(const char *s, size_t n)
+{
+	if (n > 0 && (s[0] == 'v' || s[0] == 'V')) {
+		size_t i = 1;
+		while (i < n && hs__hex_value((unsigned char)s[i]) >= 0)
+			i++;
+		if (i == 1 || i == n || s[i] != '.' || i + 1 == n)
+			return false;
+		for (i++; i < n; i++)
+			if (s[i] != ':' && !host_char((unsigned char)s[i]))
+				return false;
+		return true;
+	}
+	char text[INET6_ADDRSTRLEN];
+	struct in6_addr addr;
+	if (n == 0 || n >= sizeof text)
+		return false;
+	memcpy(text, s, n);
+	text[n] = '\0';
+	return inet_pton(AF_INET6, text, &addr) == 1;
+}
+
+bool hs__host_valid(const char *s, size_t n, bool empty_ok)
+{
+	size_t host_end;
+	if (n > 0 && s[0] == '[') {
+		const char *close = memchr(s, ']', n);
+		if (!close || !ip_literal(s + 1, (size_t)(close - s) - 1))
+			return false;
+		host_end = (size_t)(close - s) + 1;
+	} else {
+		const char *colon = memchr(s, ':', n);
+		host_end = colon ? (size_t)(colon - s) : n;
+		if (!reg_name(s, host_end) || (host_end == 0 && !empty_ok))
+			return false;
+	}
+	if (host_end == n)
+		return true;
+	if (s[host_end] != ':')
+		return false;
+	for (size_t i = host_end + 1; i < n; i++) /* port = *DIGIT */
+		if (s[i] < '0' || s[i] > '9')
+			return false;
+	return true;
+}
+
+/* The length of the scheme at the start of t (ALPHA *( ALPHA / DIGIT / "+" / "-" /
+ * "." ) then ":"), or 0 when t does not start with one. */
+static size_t scheme_length(const char *t, size_t n)
+{
+	if (n == 0 || !((t[0] | 0x20) >= 'a' && (t[0] | 0x20) <= 'z'))
+		return 0;
+	for (size_t i = 1; i < n; i++) {
+		unsigned char c = (unsigned char)t[i];
+		if (c == ':')
+			return i;
+		if (!((c | 0x20) >= 'a' && (c | 0x20) <= 'z') && !(c >= '0' && c <= '9') &&
+		    c != '+' && c != '-' && c != '.')
+			return 0;
+	}
+	return 0;
+}
+
+static bool span_ieq(const char *s, size_t n, const char *lower)
+{
+	size_t i = 0;
+	for (; i < n && lower[i]; i++)
+		if (hs__ascii_lower((unsigned char)s[i]) != (unsigned char)lower[i])
+			return false;
+	return i == n && lower[i] == '\0';
+}
+
+enum hs__target_form hs__target_split(const char *t, size_t n, struct hs__span *authority,
+                                      struct hs__span *rest)
+{
+	if (n > 0 && t[0] == '/')
+		return HS__TARGET_ORIGIN; /* the form of almost every request: decided at once */
+	size_t sn = scheme_length(t, n);
+	if (sn == 0)
+		return HS__TARGET_ORIGIN; /* "*", or a relative path Python would serve */
+	if (!(span_ieq(t, sn, "http") || span_ieq(t, sn, "https")) || n - sn < 3 ||
+	    memcmp(t + sn, "://", 3) != 0)
+		return HS__TARGET_BAD_SCHEME;
+	size_t a = sn + 3, e = a;
+	while (e < n && t[e] != '/' && t[e] != '?' && t[e] != '#')
+		e++;
+	*authority = (struct hs__span){ t + a, e - a };
+	*rest = (struct hs__span){ t + e, n - e };
+	/* no userinfo (RFC 9110 4.2.4) and no empty host (4.2.1): the Host rules otherwise */
+	if (!hs__host_valid(t + a, e - a, false))
+		return HS__TARGET_BAD_AUTHORITY;
+	return HS__TARGET_ABSOLUTE;
 }

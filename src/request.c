@@ -26,7 +26,7 @@ static int build_view(struct hs_conn *c, const struct hs__reqline *rl, size_t nh
 {
 	struct hs__worker *w = c->w;
 	struct hs__buf *b = &w->words;
-	size_t need = rl->line.n * 2 + 16;
+	size_t need = rl->line.n * 3 + 16;
 	for (size_t i = 0; i < nh; i++)
 		need += w->spans[i].name.n + w->spans[i].value.n + 2;
 	b->len = 0;
@@ -38,10 +38,21 @@ static int build_view(struct hs_conn *c, const struct hs__reqline *rl, size_t nh
 	size_t off_cmd = b->len;
 	hs__buf_append(b, rl->method.p, rl->method.n);
 	hs__buf_append(b, "", 1);
+	struct hs__span t = rl->target, authority = {NULL, 0}, rest;
+	size_t off_authority = SIZE_MAX;
+	if (hs__target_split(t.p, t.n, &authority, &rest) == HS__TARGET_ABSOLUTE) {
+		/* absolute-form: the handler sees the path, the authority is the Host */
+		off_authority = b->len;
+		hs__buf_append(b, authority.p, authority.n);
+		hs__buf_append(b, "", 1);
+		t = rest;
+	}
 	size_t off_path = b->len;
-	struct hs__span t = rl->target;
-	if (t.n >= 2 && t.p[0] == '/' && t.p[1] == '/') {
-		/* gh-87389: "//host/x" would read as a network-path reference */
+	if (t.n == 0 || t.p[0] == '?' || t.p[0] == '#') {
+		if (off_authority != SIZE_MAX)
+			hs__buf_append(b, "/", 1); /* "http://host?q" asks for "/?q" */
+	} else if (t.n >= 2 && t.p[0] == '/' && t.p[1] == '/') {
+		/* "//host/x" would read as a network-path reference, so Python makes it "/host/x" */
 		while (t.n > 0 && t.p[0] == '/')
 			t.p++, t.n--;
 		hs__buf_append(b, "/", 1);
@@ -67,8 +78,10 @@ static int build_view(struct hs_conn *c, const struct hs__reqline *rl, size_t nh
 		w->headers[i].value = b->data + (uintptr_t)w->headers[i].value;
 	}
 	w->headers[nh] = (struct hs_header){NULL, NULL};
+	w->authority = off_authority == SIZE_MAX ? NULL : b->data + off_authority;
 	w->req = (struct hs_request){
 		.requestline = b->data + off_line,
+		.requestline_len = rl->line.n,
 		.command = b->data + off_cmd,
 		.path = b->data + off_path,
 		.request_version = b->data + off_ver,
@@ -90,6 +103,7 @@ static void empty_view(struct hs_conn *c)
 		.requestline = "", .command = "", .path = "", .request_version = "",
 		.headers = w->headers, .client_address = c->addr, .client_port = c->port,
 	};
+	w->authority = NULL;
 	c->req = &w->req;
 }
 
@@ -239,16 +253,48 @@ static const char *check_framing(struct hs_conn *c, const struct hs_request *r, 
 	return NULL;
 }
 
-static const char *check_host(const struct hs_request *r, bool v11)
+/* One Host field, required for HTTP/1.1 (RFC 9112 3.2), with a valid value; for an
+ * absolute-form target the authority replaces whatever value it has (3.2.2). */
+static const char *check_host(struct hs__worker *w, bool v11)
 {
-	int hosts = 0;
+	struct hs_request *r = &w->req;
+	size_t hosts = 0, at = 0;
 	for (size_t i = 0; i < r->nheaders; i++)
-		hosts += hs__ascii_ieq(r->headers[i].name, "Host");
+		if (hs__ascii_ieq(r->headers[i].name, "Host"))
+			hosts++, at = i;
 	if (hosts > 1)
 		return "More than one Host header";
 	if (hosts == 0 && v11)
 		return "Missing Host header";
+	if (w->authority && hosts) {
+		w->headers[at].value = w->authority;
+	} else if (w->authority) { /* the array has room for this one more */
+		w->headers[r->nheaders++] = (struct hs_header){"Host", w->authority};
+		w->headers[r->nheaders] = (struct hs_header){NULL, NULL};
+	} else if (hosts && !hs__host_valid(r->headers[at].value, strlen(r->headers[at].value),
+	                                    true)) {
+		return "Invalid Host header";
+	}
 	return NULL;
+}
+
+/* A target with a scheme other than http(s), or an http(s) one with a bad authority:
+ * 400 "Bad request target ('ftp://x/')". CONNECT's authority-form ("host:443") looks
+ * like a scheme, so it is left to the method's slot, which Python answers with 501. */
+static bool refuse_target(struct hs_conn *c, const struct hs__reqline *rl)
+{
+	struct hs__span authority, rest;
+	enum hs__target_form form = hs__target_split(rl->target.p, rl->target.n, &authority, &rest);
+	if (form != HS__TARGET_BAD_SCHEME && form != HS__TARGET_BAD_AUTHORITY)
+		return false;
+	if (strcmp(c->req->command, "CONNECT") == 0)
+		return false;
+	struct hs__buf *m = &c->w->scratch2;
+	m->len = 0;
+	int rc = hs__buf_puts(m, "Bad request target (") ?:
+	         hs__py_repr(m, rl->target.p, rl->target.n) ?: hs__buf_append(m, ")", 2);
+	refuse(c, 400, rc ? NULL : m->data, NULL);
+	return true;
 }
 
 static bool expect_100(struct hs_conn *c, const struct hs_request *r, bool v11)
@@ -287,7 +333,9 @@ int hs__request_prepare(struct hs_conn *c, size_t nh)
 		c->close_connection = true;
 	else if (conn && hs__ascii_ieq(conn, "keep-alive") && hs__speaks_http11(c))
 		c->close_connection = false;
-	const char *why = check_host(r, v11);
+	if (refuse_target(c, &rl))
+		return -EINVAL;
+	const char *why = check_host(c->w, v11);
 	if (!why)
 		why = check_framing(c, r, v11);
 	if (why) {
@@ -383,8 +431,13 @@ void hs__request_dispatch(struct hs_conn *c)
 		if (had_body)
 			c->w->req.content_length = c->dropping ? 0 : (long long)c->body.len;
 	}
-	if (c->http09)
+	if (c->http09) {
+		struct hs__reqline rl;
+		hs__reqline_load(&rl, &c->line, c->in.data);
+		if (refuse_target(c, &rl))
+			return;
 		c->close_connection = true;
+	}
 	c->state = HS__WRITE;
 	const struct hs_handler *h = c->w->srv->handler;
 	hs_method_fn *slot = method_slot(h, c->req->command);

@@ -51,8 +51,21 @@ KNOWN_DIFFERENCES = {
         "from this machine's mimetypes; the reference's Content-type is set to that value."),
     "STRICT_FRAMING": (
         "2",
-        "An HTTP/1.1 request without Host is 400 for us; Python serves it. The reference's "
+        "An HTTP/1.1 request without Host, or any request with a Host value that is not "
+        "uri-host [\":\" port], is 400 for us; Python serves it. The reference's "
         "answer is replaced by the 400 response Python's send_error writes, with our message."),
+    "REQUEST_LINE_GARBAGE": (
+        "2",
+        "A request line holding a control byte other than HTAB (NUL, CR, VT, ESC, DEL...), "
+        "or whose first word begins with a byte no method begins with, is 400 \"Bad request "
+        "syntax (%r)\" as a full HTTP/1.0 response; Python serves it, splits words on VT, FF "
+        "and 0x1c-0x1f, answers 501, or drops the connection on a NUL. The reference's "
+        "answer is replaced by the response Python's send_error writes for that message."),
+    "ABSOLUTE_FORM": (
+        "2",
+        "An http or https absolute-form target (GET http://host/a.txt) is served as its path "
+        "(RFC 9112 3.2.2); Python answers 404. Bridged on the request side: the reference is "
+        "sent the origin-form target, ours the absolute form, and the responses compared."),
     "SYMLINK_INSIDE": (
         "2",
         "A symlink resolving outside the root is 404 for us (--symlinks inside); Python "
@@ -222,6 +235,14 @@ strict_framing = _reference_becomes_error(400)
 symlink_inside = _reference_becomes_error(404)
 
 
+def request_line_garbage(ctx, ref, ours):
+    """REQUEST_LINE_GARBAGE: the reference's answer becomes the HTTP/1.0 400 Python's
+    send_error would write for "Bad request syntax (%r)" of the line as sent."""
+    line = ctx.data.split(b"\n", 1)[0].rstrip(b"\r\n").decode("latin-1")
+    message = "Bad request syntax (%r)" % line
+    return [error_response("HTTP/1.0", 400, message, python_error_page(400, message))], ours
+
+
 def reference_names(code):
     status = http.HTTPStatus(code)
     return status.phrase, status.description
@@ -334,6 +355,8 @@ TRANSFORMS = {
     "LISTING_TITLE_WITHOUT_QUERY": listing_title_without_query,
     "BUILTIN_MIME_TABLE": builtin_mime_table,
     "STRICT_FRAMING": strict_framing,
+    "REQUEST_LINE_GARBAGE": request_line_garbage,
+    "ABSOLUTE_FORM": None,
     "SYMLINK_INSIDE": symlink_inside,
     "FILE_VALIDATORS": file_validators,
     "CLOSE_ANNOUNCED": close_announced,
@@ -554,6 +577,29 @@ class RequestLineAsPython(DifferentialCase):
             with self.subTest(line=line):
                 self.compare(line + b"\r\n", expect=("EARLY_ERROR_HEAD",))
 
+    def test_control_bytes_and_lines_no_method_begins(self):
+        for line in [b"GET /a.txt\x01 HTTP/1.0", b"GET /a.txt\x00.png HTTP/1.0",
+                     b"GET /\x00 HTTP/1.0", b"GET\x0b/a.txt HTTP/1.0", b"GET /a.txt\rHTTP/1.0",
+                     b"GET /a.txt HTTP/1.0\x7f", b"{x} /a.txt HTTP/1.0", b"<a> /a.txt HTTP/1.0",
+                     b"\xe9T /a.txt HTTP/1.0", b"GET /\x1b[0m HTTP/2.0"]:
+            with self.subTest(line=line):
+                self.compare(line + b"\r\n\r\n", expect=("REQUEST_LINE_GARBAGE",))
+
+    @harness.beyond_python("2")
+    def test_absolute_form_is_served_as_its_path(self):
+        for origin in ["/a.txt", "/sub", "/sub/", "/listdir/?x=1", "/missing", "/app.js"]:
+            for scheme_host in ["http://localhost:8000", "https://example.com", "HTTP://h"]:
+                with self.subTest(target=scheme_host + origin):
+                    ref_data, our_data = get(origin), get(scheme_host + origin)
+                    ref = harness.exchange_responses(self.ref.port, ref_data)
+                    ours = harness.exchange_responses(self.ours.port, our_data)
+                    self.assertSameResponses(Exchange(ref_data, ["GET"]), ref, ours)
+
+    def test_invalid_host_values(self):
+        for host in ["a b", "a/b", "user@h", "h:x", "[::1", "<h>"]:
+            with self.subTest(host=host):
+                self.compare(get("/a.txt", headers=[("Host", host)]), expect=("STRICT_FRAMING",))
+
     def test_four_words_with_a_good_version_get_a_full_response(self):
         # The version is known by then, so Python too answers with a status line.
         self.compare(b"GET / x HTTP/1.0\r\n\r\n")
@@ -684,7 +730,7 @@ class LogAsPython(harness.ServerTestCase):
         (b"POST /a.txt\r\n", 2, False),
         (b"GET / HTTP/1.1.1\r\n\r\n", 2, False),
         (b"GET / HTTP/2.0\r\n\r\n", 2, False),
-        (b"GET /ctl\x01\x02\x7f\x9b\\x HTTP/1.0\r\n\r\n", 2, False),
+        (b"GET /ctl\x80\x9b\x9f\\x HTTP/1.0\r\n\r\n", 2, False),
         (get("/caf%C3%A9.txt?q=%00"), 1, False),
         (request_line_of(70000) + b"\r\n", 2, False),
         (b"GET /a.txt HTTP/1.0\r\n" + header_line_of(65537) + b"\r\n", 2, False),

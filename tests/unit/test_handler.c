@@ -17,6 +17,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <sys/mman.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
@@ -286,16 +287,23 @@ struct error_case {
 	const char *log;
 };
 
-static void check_error(const struct error_case *e, const struct hs_handler *h,
-                        const struct hs_options *o, int calls)
+/* The same, for a request of n bytes that may hold a NUL. */
+static void check_error_n(const struct error_case *e, size_t n, const struct hs_handler *h,
+                          const struct hs_options *o, int calls)
 {
 	struct hs__buf want = {0};
 	error_response(&want, e->status, e->message, e->explain, strncmp(e->request, "HEAD ", 5) == 0);
 	g_calls = 0;
-	exact(e->name, h, o, e->request, strlen(e->request), want.data, want.len, e->log);
+	exact(e->name, h, o, e->request, n, want.data, want.len, e->log);
 	if (g_calls != calls)
 		fail(e->name, "the handler slot was called, or not, against the SPEC");
 	hs__buf_free(&want);
+}
+
+static void check_error(const struct error_case *e, const struct hs_handler *h,
+                        const struct hs_options *o, int calls)
+{
+	check_error_n(e, strlen(e->request), h, o, calls);
 }
 
 /* ------------------------------------------------------------ a user handler */
@@ -368,6 +376,14 @@ static int user_get(const struct hs_handler *self, struct hs_conn *c, const stru
 		hs_log_error(c, "note %d", 42);
 		return reply(c, "logged");
 	}
+	if (strncmp(p, "/host", 5) == 0) { /* the Host the slot sees, and how many */
+		size_t hosts = 0;
+		for (size_t i = 0; i < r->nheaders; i++)
+			hosts += strcasecmp(r->headers[i].name, "Host") == 0;
+		char text[64];
+		snprintf(text, sizeof text, "%zu %s", hosts, hs_header(r, "Host") ? hs_header(r, "Host") : "-");
+		return reply(c, text);
+	}
 	if (strlen(p) > 64) {
 		char body[32];
 		snprintf(body, sizeof body, "long %zu", strlen(p));
@@ -426,11 +442,13 @@ static bool refuse_expect(const struct hs_handler *self, struct hs_conn *c,
 
 static struct hs__buf g_msgs; /* what the log_message override received */
 
-static void record_log(const struct hs_handler *self, struct hs_conn *c, const char *message)
+static void record_log(const struct hs_handler *self, struct hs_conn *c, const char *message,
+                       size_t len)
 {
 	(void)self;
 	(void)c;
-	hs__buf_puts(&g_msgs, message);
+	CHECK(message[len] == '\0');
+	hs__buf_append(&g_msgs, message, len);
 	hs__buf_puts(&g_msgs, "\n");
 }
 
@@ -530,14 +548,26 @@ static const struct exact_case user_cases[] = {
 	 "GET /crlf HTTP/1.1\r\n" HOST "\r\n", OK("HTTP/1.1", "15", "-22 -22 -22 -22"), NULL},
 	{"a path starting with // is reduced to one /", &h11, "GET //a//b HTTP/1.1\r\n" HOST "\r\n",
 	 OK("HTTP/1.1", "5", "/a//b"), LOG("\"GET //a//b HTTP/1.1\" 200 -")},
+	{"absolute-form: the slot sees the path", &h11,
+	 "GET http://example.com:8000//a//b?q HTTP/1.1\r\n" HOST "\r\n", OK("HTTP/1.1", "7", "/a//b?q"),
+	 LOG("\"GET http://example.com:8000//a//b?q HTTP/1.1\" 200 -")},
+	{"absolute-form: the authority replaces Host", &h11,
+	 "GET HTTPS://[::1]:8443/host HTTP/1.1\r\nHost: x y\r\n\r\n", OK("HTTP/1.1", "12", "1 [::1]:8443"), NULL},
+	{"absolute-form in HTTP/1.0 without Host: the authority is the Host", &h10,
+	 "GET http://h/host HTTP/1.0\r\n\r\n", OK("HTTP/1.0", "3", "1 h"), NULL},
+	{"absolute-form with nothing after the authority asks for /", &h11,
+	 "GET http://h?x=1 HTTP/1.1\r\n" HOST "\r\n", OK("HTTP/1.1", "5", "/?x=1"), NULL},
+	{"a valid Host is kept", &h11,
+	 "GET /host HTTP/1.1\r\nHost: [::1]:80\r\n\r\n", OK("HTTP/1.1", "10", "1 [::1]:80"), NULL},
+	{"an empty Host is valid", &h11, "GET /host HTTP/1.1\r\nHost:\r\n\r\n", OK("HTTP/1.1", "2", "1 "), NULL},
 	{"///x is /x", &h11, "GET ///x HTTP/1.1\r\n" HOST "\r\n", OK("HTTP/1.1", "2", "/x"), NULL},
 	{"HTTP/0.9: the body alone, no headers read, then close", &h11,
 	 "GET /hello\r\n" HOST "\r\n" NEXT, "/hello", LOG("\"GET /hello\" 200 -")},
 	{"log_error from a slot, then the request line", &h11, "GET /log HTTP/1.1\r\n" HOST "\r\n",
 	 OK("HTTP/1.1", "6", "logged"), LOG("note 42") LOG("\"GET /log HTTP/1.1\" 200 -")},
-	{"control characters in log messages are escaped", &h11,
-	 "GET /\001\\\x7f HTTP/1.1\r\n" HOST "\r\n", OK("HTTP/1.1", "4", "/\001\\\x7f"),
-	 LOG("\"GET /\\x01\\\\\\x7f HTTP/1.1\" 200 -")},
+	{"C1 bytes and backslashes in log messages are escaped", &h11,
+	 "GET /\x9b\\\x9f HTTP/1.1\r\n" HOST "\r\n", OK("HTTP/1.1", "4", "/\x9b\\\x9f"),
+	 LOG("\"GET /\\x9b\\\\\\x9f HTTP/1.1\" 200 -")},
 	{"bytes from 0xa0 are logged as the UTF-8 of their latin-1 character", &h11,
 	 "GET /\351 HTTP/1.1\r\n" HOST "\r\n", OK("HTTP/1.1", "2", "/\351"),
 	 LOG("\"GET /\303\251 HTTP/1.1\" 200 -")},
@@ -590,11 +620,25 @@ static const struct error_case server_errors[] = {
 	{"bad version word with a quote: repr picks double quotes", "GET / HTTP/1'1\r\n\r\n",
 	 "HTTP/1.0 400 Bad request version (\"HTTP/1'1\")", "Bad request version (\"HTTP/1'1\")",
 	 "Bad request syntax or unsupported method", NULL},
-	{"bad version word with a control byte", "GET / HTTP/1.1\001\r\n\r\n",
-	 "HTTP/1.0 400 Bad request version ('HTTP/1.1\\x01')",
-	 "Bad request version ('HTTP/1.1\\x01')", "Bad request syntax or unsupported method",
-	 LOG("code 400, message Bad request version ('HTTP/1.1\\\\x01')")
+	{"a control byte in the version word: bad syntax, before the version", "GET / HTTP/1.1\001\r\n\r\n",
+	 "HTTP/1.0 400 Bad request syntax ('GET / HTTP/1.1\\x01')",
+	 "Bad request syntax ('GET / HTTP/1.1\\x01')", "Bad request syntax or unsupported method",
+	 LOG("code 400, message Bad request syntax ('GET / HTTP/1.1\\\\x01')")
 	 LOG("\"GET / HTTP/1.1\\x01\" 400 -")},
+	{"absolute-form with another scheme: 400", "GET ftp://h/x HTTP/1.1\r\n" HOST "\r\n\r\n",
+	 "HTTP/1.1 400 Bad request target ('ftp://h/x')", "Bad request target ('ftp://h/x')",
+	 "Bad request syntax or unsupported method",
+	 LOG("code 400, message Bad request target ('ftp://h/x')") LOG("\"GET ftp://h/x HTTP/1.1\" 400 -")},
+	{"absolute-form with userinfo: 400", "GET http://u@h/x HTTP/1.1\r\n" HOST "\r\n\r\n",
+	 "HTTP/1.1 400 Bad request target ('http://u@h/x')", "Bad request target ('http://u@h/x')",
+	 "Bad request syntax or unsupported method", NULL},
+	{"an invalid Host: 400", "GET / HTTP/1.1\r\nHost: a b\r\n\r\n",
+	 "HTTP/1.1 400 Invalid Host header", "Invalid Host header",
+	 "Bad request syntax or unsupported method",
+	 LOG("code 400, message Invalid Host header") LOG("\"GET / HTTP/1.1\" 400 -")},
+	{"an invalid Host in HTTP/1.0 too", "GET / HTTP/1.0\r\nHost: a/b\r\n\r\n",
+	 "HTTP/1.1 400 Invalid Host header", "Invalid Host header",
+	 "Bad request syntax or unsupported method", NULL},
 	{"version 2.0: 505", "GET / HTTP/2.0\r\n" HOST "\r\n" NEXT,
 	 "HTTP/1.0 505 Invalid HTTP version (2.0)", "Invalid HTTP version (2.0)",
 	 "Cannot fulfill request",
@@ -630,6 +674,21 @@ static void test_user_handler(void)
 		check_error(&user_errors[i], &h11, NULL, 1);
 	for (size_t i = 0; i < sizeof server_errors / sizeof server_errors[0]; i++)
 		check_error(&server_errors[i], &h11, NULL, 0);
+	/* requests holding a NUL, given by length: never cut short, in the page or the log */
+	static const struct error_case with_nul[] = {
+		{"a NUL in the path: 400, the whole line in the log", "GET /a.txt\0.png HTTP/1.0\r\n\r\n",
+		 "HTTP/1.0 400 Bad request syntax ('GET /a.txt\\x00.png HTTP/1.0')",
+		 "Bad request syntax ('GET /a.txt\\x00.png HTTP/1.0')", "Bad request syntax or unsupported method",
+		 LOG("code 400, message Bad request syntax ('GET /a.txt\\\\x00.png HTTP/1.0')")
+		 LOG("\"GET /a.txt\\x00.png HTTP/1.0\" 400 -")},
+		{"a TLS handshake: 400 before any line end", "\x16\x03\x01\x02\x00\x01",
+		 "HTTP/1.0 400 Bad request syntax ('\\x16\\x03\\x01\\x02\\x00\\x01')",
+		 "Bad request syntax ('\\x16\\x03\\x01\\x02\\x00\\x01')", "Bad request syntax or unsupported method",
+		 LOG("code 400, message Bad request syntax ('\\\\x16\\\\x03\\\\x01\\\\x02\\\\x00\\\\x01')")
+		 LOG("\"\\x16\\x03\\x01\\x02\\x00\\x01\" 400 -")},
+	};
+	check_error_n(&with_nul[0], sizeof "GET /a.txt\0.png HTTP/1.0\r\n\r\n" - 1, &h11, NULL, 0);
+	check_error_n(&with_nul[1], 6, &h11, NULL, 0);
 
 	static const struct error_case refused = {
 		"handle_expect_100 refuses with 417; the slot never runs",
@@ -643,8 +702,8 @@ static void test_user_handler(void)
 /* log_message override: it receives every message, unescaped; nothing reaches log_fd. */
 static void test_log_override(void)
 {
-	static const char req[] = "GET /\001 HTTP/1.1\r\n" HOST "\r\nGET /404 HTTP/1.1\r\n" HOST "\r\n";
-	static const char want[] = "\"GET /\001 HTTP/1.1\" 200 -\n"
+	static const char req[] = "GET /\x9b HTTP/1.1\r\n" HOST "\r\nGET /404 HTTP/1.1\r\n" HOST "\r\n";
+	static const char want[] = "\"GET /\x9b HTTP/1.1\" 200 -\n"
 	                           "code 404, message Not Found\n"
 	                           "\"GET /404 HTTP/1.1\" 404 -\n";
 	g_msgs.len = 0;
@@ -653,6 +712,15 @@ static void test_log_override(void)
 	CHECK_MEM(g_msgs.data ? g_msgs.data : "", g_msgs.len, want, sizeof want - 1);
 	CHECK_INT(r.log.len, 0);
 	CHECK(contains(&r.resp, "HTTP/1.1 404 Not Found\r\n"));
+	result_free(&r);
+	/* a NUL in a refused request line reaches the override whole, with its length */
+	static const char nul_req[] = "GET /a\0b HTTP/1.1\r\n" HOST "\r\n";
+	static const char nul_want[] = "code 400, message Bad request syntax ('GET /a\\x00b HTTP/1.1')\n"
+	                               "\"GET /a\0b HTTP/1.1\" 400 -\n";
+	g_msgs.len = 0;
+	run("log_message override, NUL", &hlog, NULL, nul_req, sizeof nul_req - 1, &r);
+	CHECK_MEM(g_msgs.data ? g_msgs.data : "", g_msgs.len, nul_want, sizeof nul_want - 1);
+	CHECK(contains(&r.resp, "HTTP/1.0 400 Bad request syntax"));
 	result_free(&r);
 	hs__buf_free(&g_msgs);
 }
@@ -1078,9 +1146,14 @@ static const struct error_case static_errors[] = {
 	 LOG("code 404, message File not found") LOG("\"HEAD /nope HTTP/1.0\" 404 -")},
 	{"a file URL ending in /: 404", "GET /a.txt/ HTTP/1.0\r\n\r\n",
 	 "HTTP/1.0 404 File not found", "File not found", "Nothing matches the given URI", NULL},
-	{"a control byte in the request line is logged escaped", "GET /\001 HTTP/1.0\r\n\r\n",
+	{"a C1 byte in the request line is logged escaped", "GET /\x9b HTTP/1.0\r\n\r\n",
 	 "HTTP/1.0 404 File not found", "File not found", "Nothing matches the given URI",
-	 LOG("code 404, message File not found") LOG("\"GET /\\x01 HTTP/1.0\" 404 -")},
+	 LOG("code 404, message File not found") LOG("\"GET /\\x9b HTTP/1.0\" 404 -")},
+	{"a control byte in the request line: 400, logged escaped", "GET /\001 HTTP/1.0\r\n\r\n",
+	 "HTTP/1.0 400 Bad request syntax ('GET /\\x01 HTTP/1.0')",
+	 "Bad request syntax ('GET /\\x01 HTTP/1.0')", "Bad request syntax or unsupported method",
+	 LOG("code 400, message Bad request syntax ('GET /\\\\x01 HTTP/1.0')")
+	 LOG("\"GET /\\x01 HTTP/1.0\" 400 -")},
 	{"POST: 501", "POST /a.txt HTTP/1.0\r\nContent-Length: 0\r\n\r\n",
 	 "HTTP/1.0 501 Unsupported method ('POST')", "Unsupported method ('POST')",
 	 "Server does not support this operation", NULL},
