@@ -165,7 +165,9 @@ int hs__translate_path(const char *target, size_t n, char *out, size_t out_size,
  * parse_request does), the test send_head makes before redirecting a directory. */
 bool hs__url_path_ends_in_slash(const char *target, size_t n);
 /* The Location of the directory redirect: target with "/" added to its path, query and
- * fragment kept as urlunsplit keeps them. */
+ * fragment kept as urlunsplit keeps them, as a path-absolute reference (no scheme or
+ * authority, one leading "/") with control bytes, and "\" in the path, percent-escaped.
+ * Returns 0, or -ENOMEM with out as it was. */
 int hs__redirect_location(struct hs__buf *out, const char *target, size_t n);
 
 /* ------------------------------------------------------- listing (listing.c) */

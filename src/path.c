@@ -4,7 +4,8 @@
  * whatever the target, its result is a relative path of plain words, with no "..",
  * no empty word and no leading "/", so joining it under the root cannot escape. The
  * redirect follows SimpleHTTPRequestHandler.send_head, which rebuilds the target with
- * urllib.parse.urlsplit and urlunsplit. A target is bytes (Python's latin-1 text);
+ * urllib.parse.urlsplit and urlunsplit, but never names another site. A target is
+ * bytes (Python's latin-1 text);
  * these functions are pure and allocate nothing but the output buffer.
  */
 #include <errno.h>
@@ -21,11 +22,6 @@ static bool ascii_alpha(unsigned char c)
 static bool ascii_hex(unsigned char c)
 {
 	return (c >= '0' && c <= '9') || ((c | 0x20) >= 'a' && (c | 0x20) <= 'f');
-}
-
-static char ascii_lower(char c)
-{
-	return c >= 'A' && c <= 'Z' ? (char)(c | 0x20) : c;
 }
 
 /* ------------------------------------------------------------ translate_path */
@@ -188,7 +184,8 @@ static bool is_scheme(const char *s, size_t a, size_t c)
  * leading slashes is reduced to one, as BaseHTTPRequestHandler.parse_request does to
  * self.path against open redirects; we do it after the control characters are
  * dropped, so that "\x01//host" cannot become a netloc either. Unlike urlsplit this
- * does not remove \t \r \n (see hs__redirect_location) nor raise on bad brackets. */
+ * does not remove \t \r \n (hs__redirect_location escapes them) nor raise on bad
+ * brackets. */
 static void url_split(const char *s, size_t n, struct url_parts *u)
 {
 	size_t i = 0;
@@ -227,25 +224,6 @@ bool hs__url_path_ends_in_slash(const char *target, size_t n)
 	return k >= 3 && p[k - 3] == '%' && p[k - 2] == '2' && (p[k - 1] == 'f' || p[k - 1] == 'F');
 }
 
-/* urllib.parse.uses_netloc: schemes that urlunsplit writes with "//" even when the
- * netloc is empty. */
-static bool scheme_uses_netloc(struct hs__span scheme)
-{
-	static const char *const names[] = {
-		"ftp",  "http",     "gopher", "nntp",  "telnet", "imap",  "wais",    "file",
-		"mms",  "https",    "shttp",  "snews", "prospero", "rtsp", "rtspu",  "rsync",
-		"svn",  "svn+ssh",  "sftp",   "nfs",   "git",    "git+ssh", "ws",    "wss",
-	};
-	for (size_t i = 0; i < sizeof names / sizeof names[0]; i++) {
-		size_t k = 0;
-		while (k < scheme.n && names[i][k] == ascii_lower(scheme.p[k]))
-			k++;
-		if (k == scheme.n && names[i][k] == '\0')
-			return true;
-	}
-	return false;
-}
-
 /* hs__buf_append unless an earlier append failed: lets a sequence of appends be
  * written plainly and checked once. */
 static int put(struct hs__buf *out, int rc, const char *p, size_t n)
@@ -253,57 +231,53 @@ static int put(struct hs__buf *out, int rc, const char *p, size_t n)
 	return rc ? rc : hs__buf_append(out, p, n);
 }
 
-/* Appends urlunsplit((scheme, netloc, path + "/", query, fragment)). A path that
- * already ends in "/" gets no second one: send_head never redirects it, and "/" would
- * otherwise become "//", a network-path reference. */
-static int url_unsplit_with_slash(struct hs__buf *out, const struct url_parts *u)
+/* Appends s with each control byte, and each "\" when backslash is set, written as
+ * "%XX": a browser deletes TAB, LF and CR from a URL and reads "\" in an http(s) path as
+ * "/", and a field value may hold no control byte at all. */
+static int put_escaped(struct hs__buf *out, int rc, struct hs__span s, bool backslash)
 {
-	const struct hs__span *p = &u->path;
-	bool add_slash = p->n == 0 || p->p[p->n - 1] != '/';
-	/* urlunsplit looks at the first two characters of path + "/". */
-	bool starts_slash = p->n == 0 || p->p[0] == '/';
-	bool starts_two = p->n >= 1 && p->p[0] == '/' && (p->n >= 2 ? p->p[1] == '/' : add_slash);
-	int rc = 0;
-	for (size_t i = 0; i < u->scheme.n; i++) {
-		char c = ascii_lower(u->scheme.p[i]); /* urlsplit lowers the scheme */
-		rc = put(out, rc, &c, 1);
+	static const char hex[] = "0123456789ABCDEF";
+	size_t from = 0;
+	for (size_t i = 0; i < s.n; i++) {
+		unsigned char c = (unsigned char)s.p[i];
+		if (c >= 0x20 && c != 0x7f && !(backslash && c == '\\'))
+			continue;
+		char esc[3] = {'%', hex[c >> 4], hex[c & 15]};
+		rc = put(out, rc, s.p + from, i - from);
+		rc = put(out, rc, esc, 3);
+		from = i + 1;
 	}
-	if (u->scheme.n)
-		rc = put(out, rc, ":", 1);
-	if (u->netloc.n || (u->scheme.n && scheme_uses_netloc(u->scheme) && !starts_two)) {
-		rc = put(out, rc, "//", 2);
-		rc = put(out, rc, u->netloc.p, u->netloc.n);
-		if (!starts_slash)
-			rc = put(out, rc, "/", 1);
-	}
-	rc = put(out, rc, p->p, p->n);
-	if (add_slash)
-		rc = put(out, rc, "/", 1);
-	if (u->query.n) {
-		rc = put(out, rc, "?", 1);
-		rc = put(out, rc, u->query.p, u->query.n);
-	}
-	if (u->fragment.n) {
-		rc = put(out, rc, "#", 1);
-		rc = put(out, rc, u->fragment.p, u->fragment.n);
-	}
-	return rc;
+	return put(out, rc, s.p + from, s.n - from);
 }
 
-/* Python's urlsplit silently deletes \t \r \n, which would turn "/\t/host" into a
- * network-path reference; such bytes never reach here from the request-line parser
- * (they are whitespace to Python's str.split()), so we refuse them with -EINVAL.
- * Where urlsplit raises ValueError (brackets of an invalid IPv6 netloc; Python drops
- * the connection) we build the Location from the same split instead. On failure out
- * is left as it was. */
+/* The Location of the directory redirect is always a path-absolute reference: a client
+ * resolves it against the URL it asked for, so it stays on this server. An origin-form
+ * target keeps Python's bytes (urlunsplit of the split with "/" added to the path), but
+ * for control bytes, and "\" in the path, percent-escaped: unescaped, "/\host", or
+ * "/<TAB>/host", reads to a browser as "//host". A scheme and an authority are dropped
+ * (the file was found under our root whatever they said), and the path's leading run of
+ * slashes becomes one. A path that already ends in "/" gets no second one. On failure
+ * out is left as it was. */
 int hs__redirect_location(struct hs__buf *out, const char *target, size_t n)
 {
-	if (memchr(target, '\t', n) || memchr(target, '\r', n) || memchr(target, '\n', n))
-		return -EINVAL;
 	struct url_parts u;
 	url_split(target, n, &u);
+	struct hs__span p = u.path;
+	while (p.n > 0 && p.p[0] == '/')
+		p.p++, p.n--;
 	size_t start = out->len;
-	int rc = url_unsplit_with_slash(out, &u);
+	int rc = put(out, 0, "/", 1);
+	rc = put_escaped(out, rc, p, true);
+	if (p.n > 0 && p.p[p.n - 1] != '/')
+		rc = put(out, rc, "/", 1);
+	if (u.query.n) {
+		rc = put(out, rc, "?", 1);
+		rc = put_escaped(out, rc, u.query, false);
+	}
+	if (u.fragment.n) {
+		rc = put(out, rc, "#", 1);
+		rc = put_escaped(out, rc, u.fragment, false);
+	}
 	if (rc < 0)
 		out->len = start;
 	return rc;
