@@ -96,17 +96,20 @@ static void close_fd(int *fd, struct hs_watch **w)
 	*fd = -1;
 }
 
-/* SIGKILL to the script and its process group (its children), once. After the script
- * is reaped the group is killed only while a descendant still holds stdout. */
+/* SIGKILL to the script and its process group (its children), once, and never after the
+ * reap. The rule: a process id, and the group id equal to it, stay reserved while the
+ * process exists, a zombie included; once reaped, the group id is free as soon as the
+ * group's last member leaves or dies, and nothing tells us when, so a signal could reach
+ * an unrelated group that took the id. The script is therefore reaped only after its
+ * stdout is closed (reap), which keeps the group killable for as long as the response
+ * depends on it; a process that left the group escapes either way. */
 static void kill_script(struct job *j)
 {
-	if (j->killed)
+	if (j->killed || j->reaped)
 		return;
 	j->killed = true;
-	if (!j->reaped)
-		kill(j->pid, SIGKILL);
-	if (!j->reaped || j->fd_out >= 0)
-		kill(-j->pid, SIGKILL);
+	kill(j->pid, SIGKILL);
+	kill(-j->pid, SIGKILL);
 }
 
 /* The response cannot go on as the script wanted: kill it, stop reading its output. */
@@ -348,10 +351,13 @@ static void pump_stdout(struct job *j)
 
 /* ------------------------------------------------------------ the end */
 
+/* Collects the script's exit, but not while its stdout is open (kill_script says why). */
 static void reap(struct job *j)
 {
 	int st;
 	pid_t r;
+	if (j->reaped || j->fd_out >= 0)
+		return;
 	do
 		r = waitpid(j->pid, &st, WNOHANG);
 	while (r < 0 && errno == EINTR);
@@ -373,7 +379,10 @@ static void reap(struct job *j)
  * hands the connection back. j may be freed: callers touch it no more. */
 static void maybe_finish(struct job *j)
 {
-	if (!j->c || j->fd_out >= 0 || !(j->reaped || j->grace_over))
+	if (!j->c || j->fd_out >= 0)
+		return;
+	reap(j);
+	if (!(j->reaped || j->grace_over))
 		return;
 	struct hs_conn *c = j->c;
 	pump_stderr(j);
@@ -410,6 +419,7 @@ static void job_free(struct job *j)
 static void closing(struct job *j)
 {
 	kill_script(j);
+	close_fd(&j->fd_out, &j->w_out);
 	if (!j->reaped && j->pidfd >= 0) {
 		struct pollfd p = {.fd = j->pidfd, .events = POLLIN};
 		(void)poll(&p, 1, CLOSING_REAP_MS);
@@ -512,6 +522,7 @@ static void on_abort(struct hs_conn *c, void *arg)
 	close_fd(&j->fd_err, &j->w_err);
 	hs_watch_free(j->w_timer);
 	j->w_timer = NULL;
+	reap(j); /* it may have exited before: its pid watch would not report it again */
 	if (j->reaped)
 		job_free(j);
 }

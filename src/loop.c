@@ -5,6 +5,7 @@
  * one notion of "now" and the hot path never asks the kernel for the time.
  */
 #include <errno.h>
+#include <limits.h>
 #include <stdlib.h>
 #include <sys/epoll.h>
 #include <unistd.h>
@@ -171,6 +172,8 @@ int hs__loop_once(struct hs__loop *l, int max_wait_ms)
 		int64_t until = l->heap[0]->key_ms - l->now_ms;
 		if (until < 0)
 			until = 0;
+		if (until > INT_MAX) /* epoll_wait takes an int: wake at its limit, wait again */
+			until = INT_MAX;
 		if (wait < 0 || until < wait)
 			wait = (int)until;
 	}

@@ -72,9 +72,11 @@ int hs_watch_timeout(struct hs_watch *w, long ms)
 		hs__timer_cancel(l, &w->timer);
 		return 0;
 	}
+	/* saturated: a deadline beyond the clock's range is never, not the past */
+	int64_t deadline = (int64_t)ms > INT64_MAX - l->now_ms ? INT64_MAX : l->now_ms + ms;
 	/* the loop's timers only move later lazily: an earlier deadline is set afresh */
 	hs__timer_cancel(l, &w->timer);
-	return hs__timer_set(l, &w->timer, l->now_ms + ms);
+	return hs__timer_set(l, &w->timer, deadline);
 }
 
 /* Takes w out of the loop and the worker's list, without freeing it. */

@@ -8,7 +8,9 @@
  * in (-EAGAIN, on_body), back-pressure with on_drain, on_abort when the client leaves.
  * Then the CGI handler running real shell scripts in a temporary directory: the
  * environment, argv, POST bodies, Status/Location/Content-Length/chunked framing, the
- * 404/403/501/502/504 answers and their log lines, stderr and exit codes.
+ * 404/403/501/502/504 answers and their log lines, stderr and exit codes, and that no
+ * signal is ever sent to a script's process or group once it has been reaped (this file
+ * defines kill(2), so every kill the library makes passes through the check below).
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -21,6 +23,7 @@
 #include <sys/mman.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
+#include <sys/syscall.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
@@ -38,6 +41,24 @@ static void fail(const char *name, const char *what)
 static bool contains(const struct hs__buf *b, const char *s)
 {
 	return b->len && memmem(b->data, b->len, s, strlen(s)) != NULL;
+}
+
+/* kill(2) as the library calls it: forwarded, and counted; a signal for a process, or the
+ * group of a process, that no longer exists (reaped: a zombie still exists) is counted
+ * apart, since its id may already belong to someone else. */
+static int g_kills, g_kills_after_reap;
+
+int kill(pid_t pid, int sig)
+{
+	if (sig != 0 && pid != 0 && pid != -1) {
+		g_kills++;
+		if (syscall(SYS_kill, pid < 0 ? -pid : pid, 0) < 0 && errno == ESRCH) {
+			g_kills_after_reap++;
+			fprintf(stderr, "kill(%d, %d) after %d was reaped\n", (int)pid, sig,
+			        (int)(pid < 0 ? -pid : pid));
+		}
+	}
+	return (int)syscall(SYS_kill, pid, sig);
 }
 
 #define CHECK_HAS(name, buf, s)                                                            \
@@ -296,6 +317,8 @@ struct client {
 	const char *const *pieces; /* NULL-terminated */
 	int pause_ms;
 	bool close_early;          /* close after sending, without reading */
+	int linger_ms;             /* with close_early: how long to wait before closing */
+	int hold_ms;               /* how long to wait before reading anything (a slow client) */
 	size_t read_delay_after;   /* pause reading once this many bytes were read */
 	struct hs__buf resp;
 };
@@ -321,10 +344,12 @@ static void *client_run(void *arg)
 		}
 	}
 	if (cl->close_early) {
+		sleep_ms(cl->linger_ms);
 		close(cl->fd);
 		return NULL;
 	}
 	shutdown(cl->fd, SHUT_WR);
+	sleep_ms(cl->hold_ms);
 	char buf[65536];
 	bool paused = false;
 	for (;;) {
@@ -678,6 +703,16 @@ static void make_scripts(void)
 	         0755);
 	put_file("cgi-bin/noexec.sh", env_script, 0644);
 	put_file("cgi-bin/nohead.sh", "#!/bin/sh\nexit 0\n", 0755);
+	/* exit at once, stdout still open: held by a process outside the group, by a child in
+	 * the group, or full of output (a pipe of 1 MiB) that a slow client has yet to take */
+	put_file("cgi-bin/detach.sh", "#!/bin/sh\nprintf 'Content-Type: a/b\\r\\n\\r\\nstarted\\n'\n"
+	         "setsid sleep 3 &\n", 0755);
+	put_file("cgi-bin/linger.sh", "#!/bin/sh\nsleep 3 &\n"
+	         "printf 'Content-Type: a/b\\r\\n\\r\\nchild=%s\\n' $!\n", 0755);
+	put_file("cgi-bin/big.py", "#!/usr/bin/python3\nimport fcntl, sys\n"
+	         "fcntl.fcntl(1, 1031, 1 << 20)  # F_SETPIPE_SZ\n"
+	         "sys.stdout.buffer.write(b'Content-Type: a/b\\r\\n\\r\\n' + b'x' * (768 << 10))\n",
+	         0755);
 }
 
 static void remove_scripts(void)
@@ -685,8 +720,8 @@ static void remove_scripts(void)
 	static const char *const files[] = {"a.txt", "cgi-bin/env.sh", "cgi-bin/sub/deep.sh",
 		"cgi-bin/cat.sh", "cgi-bin/status.sh", "cgi-bin/redirect.sh", "cgi-bin/notype.sh",
 		"cgi-bin/garbage.sh", "cgi-bin/short.sh", "cgi-bin/long.sh", "cgi-bin/sleep.sh",
-		"cgi-bin/late.sh", "cgi-bin/noexec.sh", "cgi-bin/nohead.sh", "cgi-bin/sub", "cgi-bin",
-		""};
+		"cgi-bin/late.sh", "cgi-bin/noexec.sh", "cgi-bin/nohead.sh", "cgi-bin/detach.sh",
+		"cgi-bin/linger.sh", "cgi-bin/big.py", "cgi-bin/sub", "cgi-bin", ""};
 	char path[256];
 	for (size_t i = 0; i < sizeof files / sizeof files[0]; i++) {
 		snprintf(path, sizeof path, "%s/%s", g_root, files[i]);
@@ -863,6 +898,80 @@ static void test_cgi_client_leaves(struct hs_cgi *cg)
 	outcome_free(&o);
 }
 
+/* Whether pid has exited (gone, or a zombie nobody reaps). */
+static bool exited(pid_t pid)
+{
+	char path[64], stat[256];
+	snprintf(path, sizeof path, "/proc/%d/stat", (int)pid);
+	FILE *f = fopen(path, "r");
+	if (!f)
+		return true;
+	size_t n = fread(stat, 1, sizeof stat - 1, f);
+	fclose(f);
+	stat[n] = '\0';
+	const char *paren = strrchr(stat, ')');
+	return !paren || paren[1] == '\0' || paren[2] == 'Z';
+}
+
+/* One case of test_cgi_reaped: served, then no signal may have followed a reap. */
+static void reaped_case(const char *name, struct hs_cgi *cg, const char *req,
+                        struct client *tune, struct outcome *o)
+{
+	const char *pieces[] = {req, NULL};
+	int before = g_kills_after_reap;
+	serve(name, &cg->base.base, pieces, 0, o, tune);
+	if (g_kills_after_reap != before)
+		fail(name, "a signal was sent to a reaped script's process or group");
+}
+
+/* The script exits while its stdout is still open, so it can be reaped before the
+ * timeout fires or the client leaves. Its id must not be signalled after the reap: the
+ * group may be empty by then and the id another process's. A child left in the group
+ * is still killed with it. */
+static void test_cgi_reaped(struct hs_cgi *cg)
+{
+	struct outcome o;
+	int kills = g_kills;
+	cg->timeout_ms = 300;
+	reaped_case("timeout, stdout held outside the group", cg,
+	            "GET /cgi-bin/detach.sh HTTP/1.0\r\n\r\n", NULL, &o);
+	CHECK_HAS("detach", &o.resp, "\r\n\r\nstarted\n");
+	CHECK_HAS("detach", &o.log, "CGI script /cgi-bin/detach.sh timed out");
+	outcome_free(&o);
+
+	reaped_case("timeout, stdout held by a child in the group", cg,
+	            "GET /cgi-bin/linger.sh HTTP/1.0\r\n\r\n", NULL, &o);
+	CHECK_HAS("linger", &o.log, "CGI script /cgi-bin/linger.sh timed out");
+	const char *child = o.resp.len ? memmem(o.resp.data, o.resp.len, "child=", 6) : NULL;
+	pid_t pid = child ? (pid_t)atoi(child + 6) : 0;
+	CHECK(pid > 0);
+	for (int i = 0; pid > 0 && i < 200 && !exited(pid); i++)
+		sleep_ms(10);
+	if (pid > 0 && !exited(pid))
+		fail("linger", "the child left in the script's group was not killed");
+	outcome_free(&o);
+
+	if (access("/usr/bin/python3", X_OK) == 0) {
+		struct client slow = {.hold_ms = 1000};
+		reaped_case("timeout, output waiting for a slow client", cg,
+		            "GET /cgi-bin/big.py HTTP/1.0\r\n\r\n", &slow, &o);
+		CHECK_HAS("big", &o.resp, "HTTP/1.0 200 Script output follows\r\n");
+		CHECK_HAS("big", &o.log, "CGI script /cgi-bin/big.py timed out");
+		outcome_free(&o);
+	} else {
+		fprintf(stderr, "test_cgi: no /usr/bin/python3: the slow-client case is skipped\n");
+	}
+	cg->timeout_ms = 0;
+
+	struct client leaves = {.close_early = true, .linger_ms = 300};
+	reaped_case("the client leaves, stdout held outside the group", cg,
+	            "GET /cgi-bin/detach.sh HTTP/1.0\r\n\r\n", &leaves, &o);
+	outcome_free(&o);
+	CHECK(g_kills > kills); /* the script was still signalled, before its reap */
+	int st;
+	CHECK(waitpid(-1, &st, WNOHANG) < 0 && errno == ECHILD); /* and every one reaped */
+}
+
 static void test_cgi(void)
 {
 	make_scripts();
@@ -875,6 +984,8 @@ static void test_cgi(void)
 	test_cgi_answers(&cg);
 	test_cgi_timeout(&cg);
 	test_cgi_client_leaves(&cg);
+	test_cgi_reaped(&cg);
+	CHECK_INT(g_kills_after_reap, 0);
 	hs_cgi_fini(&cg);
 	remove_scripts();
 }
