@@ -550,7 +550,10 @@ struct hs__worker {
 	struct hs__loop loop;
 	struct hs__io listen_io;
 	struct hs__io wake_io; /* eventfd written by hs_server_shutdown */
-	int reserve_fd;        /* kept open to be given up when descriptors run out */
+	int reserve_fd;        /* kept open to be given up when descriptors run out (-1 when
+	                        * another thread took the descriptor it freed) */
+	struct hs__timer accept_timer; /* out of descriptors: when to listen again */
+	bool accept_paused;    /* the listener is out of the epoll set until accept_timer */
 	pthread_t thread;
 	bool started;
 
@@ -587,7 +590,8 @@ struct hs_server {
 	const struct hs_handler *handler;
 	struct hs_options opt; /* with defaults filled in */
 	char port_text[8];
-	int *listen_fds;       /* one per worker (NULL: a detached server, no listener) */
+	int *listen_fds;       /* one per worker (NULL: a detached server, no listener); a
+	                        * worker closes its own when the drain begins and sets it -1 */
 	char host[64];
 	int port;
 	int nworkers;

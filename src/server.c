@@ -3,7 +3,10 @@
  * sockets and the workers: one thread per worker, each with its own event loop and its
  * own listener of a SO_REUSEPORT group (the kernel spreads connections over them by
  * address), owning the connections it accepted, so the request path takes no lock. Shutdown is a flag
- * and an eventfd write per worker, safe from a signal handler.
+ * and an eventfd write per worker, safe from a signal handler; each worker then closes its
+ * listener, so new connections are refused while responses in flight finish. Out of
+ * descriptors, a worker answers 503 with a spare descriptor kept for that, or rests its
+ * listener for a moment: never a busy loop.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -20,6 +23,8 @@
 #include "internal.h"
 
 #define ACCEPTS_PER_WAKEUP 64
+#define ACCEPT_PAUSE_MS 500   /* out of descriptors, how long a listener rests */
+#define REFUSED_AT_STOP 1024  /* at most the backlog hs__listen asks for */
 
 static void fill_defaults(struct hs_options *o)
 {
@@ -112,18 +117,71 @@ int hs_server_address(const struct hs_server *s, char *host, size_t host_size, i
 
 /* ------------------------------------------------------------ accepting */
 
-/* No descriptor left for a waiting connection: the listener would stay readable and the
- * worker spin. Give up the reserve descriptor, take the connection, answer it 503 and
- * close it, then take the reserve back (libuv's and nginx's remedy). */
-static void refuse_without_descriptors(struct hs__worker *w)
+/* Takes the reserve descriptor back if another thread took the one it gave up. */
+static bool take_reserve(struct hs__worker *w)
 {
 	if (w->reserve_fd < 0)
-		return;
+		w->reserve_fd = open("/dev/null", O_RDONLY | O_CLOEXEC);
+	return w->reserve_fd >= 0;
+}
+
+/* No descriptor left for a waiting connection: give up the reserve descriptor, take the
+ * connection, answer it 503 and close it, then take the reserve back (libuv's and nginx's
+ * remedy). False when the listener must pause instead: the reserve is gone (another worker
+ * took the descriptor it freed), or the accept still failed for want of one. */
+static bool refuse_without_descriptors(struct hs__worker *w)
+{
+	if (w->reserve_fd < 0)
+		return false;
 	close(w->reserve_fd);
+	w->reserve_fd = -1;
 	int fd = accept4(w->listen_io.fd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC);
+	bool starved = fd < 0 && (errno == EMFILE || errno == ENFILE);
 	if (fd >= 0)
 		hs__conn_refuse(fd);
-	w->reserve_fd = open("/dev/null", O_RDONLY | O_CLOEXEC);
+	return take_reserve(w) && !starved;
+}
+
+/* Out of descriptors with no reserve: a level-triggered listener would wake the worker at
+ * once, again and again. Leave the epoll set and come back in ACCEPT_PAUSE_MS (nginx's
+ * remedy). Without memory for the timer, keep listening: a busy loop, never a hang. */
+static void pause_accepting(struct hs__worker *w)
+{
+	if (hs__timer_set(&w->loop, &w->accept_timer, w->loop.now_ms + ACCEPT_PAUSE_MS) < 0)
+		return;
+	hs__loop_del(&w->loop, &w->listen_io);
+	w->accept_paused = true;
+}
+
+/* The oldest connection of w waiting for a request with nothing of it read: one a server
+ * may close at any time (a drain closes them first). */
+static struct hs_conn *oldest_idle(struct hs__worker *w)
+{
+	struct hs_conn *idle = NULL;
+	for (struct hs_conn *c = w->conns; c; c = c->next)
+		if (c->state == HS__READ_HEAD && c->in.len == 0)
+			idle = c;
+	return idle;
+}
+
+/* The pause is over: retake the reserve, if need be by closing an idle connection (as
+ * nginx reuses its idle keep-alive connections when it runs short), so that a worker whose
+ * reserve went to another one can answer its waiting clients again; then listen. */
+static void on_accept_timer(struct hs__timer *t)
+{
+	struct hs__worker *w = (struct hs__worker *)((char *)t - offsetof(struct hs__worker, accept_timer));
+	if (!w->accept_paused || w->listen_io.fd < 0)
+		return;
+	if (!take_reserve(w)) {
+		struct hs_conn *idle = oldest_idle(w);
+		if (idle) {
+			hs__conn_close(idle);
+			take_reserve(w);
+		}
+	}
+	w->accept_paused = false;
+	if (hs__loop_add(&w->loop, &w->listen_io, EPOLLIN) < 0)
+		pause_accepting(w);
 }
 
 /* Accepts what is waiting, reading each connection's first bytes, then runs them. Every
@@ -142,8 +200,10 @@ static void on_listen(struct hs__io *io, uint32_t events)
 		socklen_t len = sizeof ss;
 		int fd = accept4(io->fd, (struct sockaddr *)&ss, &len, SOCK_NONBLOCK | SOCK_CLOEXEC);
 		if (fd < 0 && (errno == EMFILE || errno == ENFILE)) {
-			refuse_without_descriptors(w);
-			continue;
+			if (refuse_without_descriptors(w))
+				continue;
+			pause_accepting(w);
+			break;
 		}
 		if (fd < 0)
 			break; /* EAGAIN, or a transient error (ECONNABORTED): the next wakeup */
@@ -158,14 +218,39 @@ static void on_listen(struct hs__io *io, uint32_t events)
 		hs__conn_start(opened[i]);
 }
 
+/* Shutdown stops listening at once: the socket closes, so a new connection is refused
+ * rather than left in the queue until the process exits. What already waits in the queue
+ * came before the shutdown and would be reset by the close: it is answered 503. The slot
+ * in listen_fds is cleared, for hs_server_close not to close the number again. */
+static void stop_listening(struct hs__worker *w)
+{
+	int fd = w->listen_io.fd;
+	if (fd < 0)
+		return;
+	hs__timer_cancel(&w->loop, &w->accept_timer);
+	if (!w->accept_paused)
+		hs__loop_del(&w->loop, &w->listen_io);
+	w->accept_paused = false;
+	for (int i = 0; i < REFUSED_AT_STOP; i++) {
+		int c = accept4(fd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC);
+		if (c >= 0)
+			hs__conn_refuse(c);
+		else if (errno == EMFILE || errno == ENFILE ? !refuse_without_descriptors(w)
+		                                            : errno != ECONNABORTED)
+			break;
+	}
+	close(fd);
+	w->srv->listen_fds[w->index] = -1;
+	w->listen_io.fd = -1;
+}
+
 static void begin_drain(struct hs__worker *w)
 {
 	if (w->draining)
 		return;
 	w->draining = true;
 	w->drain_deadline_ms = w->loop.now_ms + w->srv->opt.drain_timeout_ms;
-	if (w->listen_io.fd >= 0)
-		hs__loop_del(&w->loop, &w->listen_io);
+	stop_listening(w);
 	struct hs_conn *c = w->conns;
 	while (c) {
 		struct hs_conn *next = c->next;
@@ -193,6 +278,8 @@ static int worker_init(struct hs__worker *w, struct hs_server *s, int index)
 	w->index = index;
 	w->wake_io.fd = -1;
 	w->reserve_fd = open("/dev/null", O_RDONLY | O_CLOEXEC);
+	w->accept_timer = (struct hs__timer){.heap_index = SIZE_MAX, .fire = on_accept_timer};
+	w->accept_paused = false;
 	int rc = hs__loop_init(&w->loop);
 	if (rc < 0)
 		return rc;
@@ -315,7 +402,8 @@ void hs_server_close(struct hs_server *s)
 	if (!s)
 		return;
 	for (int i = 0; s->listen_fds && i < s->nworkers; i++)
-		close(s->listen_fds[i]);
+		if (s->listen_fds[i] >= 0)
+			close(s->listen_fds[i]);
 	free(s->listen_fds);
 	free(s->workers);
 	free(s);
