@@ -34,6 +34,12 @@ REQLINE = {  # after 1 split byte
     "nul": b"GET /\x00 HTTP/1.1\r\n",
     "line_at_cap": b"GET /" + run(65536 - 16, b"a") + b" HTTP/1.1\n",
     "line_over_cap": b"GET /" + run(65536 - 15, b"a") + b" HTTP/1.1\n",
+    "ctl_nul": b"GET /a.txt\x00.png HTTP/1.0\r\n",
+    "tls_hello": b"\x16\x03\x01\x02\x00\x01\x00\x01\xfc\x03\x03",
+    "absolute": b"http://127.0.0.1:8000/hello.txt",
+    "absolute_v6": b"https://[::1]:8443/a?b",
+    "host_v6_nul": b"[::\x00]",
+    "bad_scheme": b"ftp://h/x",
 }
 
 HEADERS = {  # after 2 split bytes

@@ -337,6 +337,9 @@ static bool ip_literal(const char *s, size_t n)
 	struct in6_addr addr;
 	if (n == 0 || n >= sizeof text)
 		return false;
+	for (size_t i = 0; i < n; i++) /* inet_pton reads a C string: no NUL may end it early */
+		if (s[i] != ':' && s[i] != '.' && hs__hex_value((unsigned char)s[i]) < 0)
+			return false;
 	memcpy(text, s, n);
 	text[n] = '\0';
 	return inet_pton(AF_INET6, text, &addr) == 1;

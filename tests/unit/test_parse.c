@@ -697,6 +697,8 @@ static void test_host(void)
 	CHECK(!hs__host_valid(":80", 3, false));
 	CHECK(hs__host_valid(":80", 3, true));
 	CHECK(hs__host_valid("[::1]", 5, false));
+	CHECK(!hs__host_valid("[::\0]", 5, true)); /* a NUL must not end the address early */
+	CHECK(!hs__host_valid("[::1\0x]", 7, true));
 }
 
 static const struct target_case {
