@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""fault_walk.py: fails every allocation of a scripted run, one at a time (issue 6, item 5).
+"""fault_walk.py: fails every allocation of a scripted run, one at a time.
 
 `make faults` builds httpserve with -DHS_FAULT_INJECTION and ASan+UBSan into build-fault/ and
 runs this: `python3 tests/e2e/fault_walk.py --build build-fault`. In that build the variable

@@ -39,7 +39,7 @@ REFERENCE_ONLY = os.environ.get("HTTPSERVE_E2E_REFERENCE_ONLY") == "1"
 VALGRIND = bool(os.environ.get("HTTPSERVE_E2E_WRAPPER"))
 INSTRUMENTED = os.environ.get("HTTPSERVE_E2E_SANITIZED") == "1" or VALGRIND
 
-# httpserve's options beyond Python's command line (SPEC 4), as `httpserve -h` lists them.
+# httpserve's options beyond Python's command line, as `httpserve -h` lists them.
 # If the command line spells one differently, change it here and nowhere else.
 OPT_HEADER_TIMEOUT = "--header-timeout"    # SECONDS to receive a whole request head
 OPT_IDLE_TIMEOUT = "--idle-timeout"        # SECONDS a persistent connection may wait idle
@@ -116,10 +116,11 @@ def example_path(name):
     return os.path.join(BUILD, "examples", name)
 
 
-def beyond_python(section):
-    """Marks a test of what only httpserve does (a SPEC section beyond Python's behaviour):
-    skipped when python3 stands in for httpserve."""
-    return unittest.skipIf(REFERENCE_ONLY, f"httpserve only (SPEC {section}); "
+def beyond_python(what):
+    """Marks a test of what only httpserve does, `what` saying briefly how it goes beyond
+    Python's behaviour (e.g. "stricter framing than Python's"): skipped when python3 stands
+    in for httpserve."""
+    return unittest.skipIf(REFERENCE_ONLY, f"httpserve only ({what}); "
                                            "--reference-only runs python3 in its place")
 
 
@@ -795,8 +796,8 @@ class DocRoot:
     unreadable: bool    # whether noread.txt and noread_dir/ exist (not when running as root)
 
 
-# URL path (as created on disk, unencoded) -> content. Extensions cover the MIME rules of
-# SPEC 1.6 and 4; names cover escaping in listings and in URLs.
+# URL path (as created on disk, unencoded) -> content. Extensions cover Python's guess_type
+# rules and our built-in MIME table; names cover escaping in listings and in URLs.
 DOCROOT_FILES = {
     "a.txt": b"hello, world\n",
     "empty.txt": b"",

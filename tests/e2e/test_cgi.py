@@ -1,4 +1,4 @@
-"""test_cgi.py: `httpserve --cgi` (SPEC 1.8 and 2), with shell and Python scripts.
+"""test_cgi.py: `httpserve --cgi`, with shell and Python scripts.
 
 First against `python3 -m http.server --cgi`, byte for byte: the environment and argv a script
 gets for many targets and headers, and the 404/403/501 error pages. Then httpserve alone: a
@@ -273,7 +273,7 @@ class CgiStreaming(CgiCase):
             self.assertLess(grown, 24 * 1024, "the body was held in memory (peak RSS, KiB)")
         self.assertNoChildren(server)
 
-    @beyond_python("2")
+    @beyond_python("a chunked request body, which Python's CGI does not read")
     def test_50_mib_chunked_post_streams_through_the_script(self):
         server = self.start_cgi(*H11)
         body = harness.pseudo_random_bytes(50 * MIB, seed=51)
@@ -290,7 +290,7 @@ class CgiStreaming(CgiCase):
         self.assertLess(peak_rss_kib(server.pid) - before, 24 * 1024)
         self.assertNoChildren(server)
 
-    @beyond_python("2")
+    @beyond_python("CGI bodies streamed with back-pressure")
     def test_8_mib_echo_while_the_client_sends_and_reads(self):
         server = self.start_cgi(*H11)
         body = harness.pseudo_random_bytes(8 * MIB, seed=8)
@@ -309,7 +309,7 @@ class CgiStreaming(CgiCase):
         self.assertEqual(client.read_response().body, b"hello\n")
         self.assertNoChildren(server)
 
-    @beyond_python("2")
+    @beyond_python("CGI bodies streamed with back-pressure")
     def test_20_mib_of_output_to_a_slow_reader(self):
         server = self.start_cgi()
         client = self.connect(server.port, rcvbuf=65536, deadline=60)
@@ -326,7 +326,7 @@ class CgiStreaming(CgiCase):
 
 class CgiProcesses(CgiCase):
 
-    @beyond_python("2")
+    @beyond_python("the CGI timeout, which Python lacks")
     def test_a_script_that_never_ends_is_killed_at_the_timeout(self):
         server = self.start_cgi("--cgi-timeout", "1")
         started = time.monotonic()
@@ -337,7 +337,7 @@ class CgiProcesses(CgiCase):
         self.assertLog(server, r"CGI script exit code -9$")
         self.assertNoChildren(server)
 
-    @beyond_python("2")
+    @beyond_python("the CGI timeout, which Python lacks")
     def test_never_ending_output_is_cut_at_the_timeout(self):
         server = self.start_cgi("--cgi-timeout", "1")
         client = self.connect(server.port)
@@ -350,7 +350,7 @@ class CgiProcesses(CgiCase):
         self.assertLog(server, r"timed out after 1 s")
         self.assertNoChildren(server)
 
-    @beyond_python("2")
+    @beyond_python("a script is killed when its client leaves")
     def test_a_client_that_leaves_kills_its_script(self):
         server = self.start_cgi()
         client = self.connect(server.port)
@@ -361,7 +361,7 @@ class CgiProcesses(CgiCase):
         self.assertNoChildren(server)
         self.assertEqual(harness.fetch(server.port, "/a.txt").body, self.doc.files["/a.txt"])
 
-    @beyond_python("2")
+    @beyond_python("the script's header block is checked, unlike Python's")
     def test_garbage_output_is_a_502(self):
         server = self.start_cgi()
         resp = harness.fetch(server.port, "/cgi-bin/garbage.py")
@@ -391,7 +391,7 @@ class CgiProcesses(CgiCase):
         env = env_of(harness.fetch(server.port, "/cgi-bin/env.py"))
         self.assertEqual(int(env["uid"]), pwd.getpwnam("nobody").pw_uid)
 
-    @beyond_python("2")
+    @beyond_python("httpoxy and option-like queries, where Python differs")
     @unittest.skipUnless(os.access(PYTHON, os.X_OK), f"the scripts need {PYTHON}")
     def test_httpoxy_and_option_like_queries(self):
         target = dataclasses.replace(TARGET, env=TARGET.env + (("HTTP_PROXY", "http://x/"),))
@@ -406,9 +406,9 @@ class CgiProcesses(CgiCase):
 
 
 class CgiResponses(CgiCase):
-    """RFC 3875 responses, framed for persistent connections (SPEC 2)."""
+    """RFC 3875 responses, framed for persistent connections (Python sends 200 first)."""
 
-    @beyond_python("2")
+    @beyond_python("RFC 3875 responses, where Python sends 200 first")
     def test_status_location_and_length_on_one_persistent_connection(self):
         server = self.start_cgi(*H11)
         client = self.connect(server.port)
@@ -432,7 +432,7 @@ class CgiResponses(CgiCase):
         self.assertEqual(cat.body, b"")
         self.assertNoChildren(server)
 
-    @beyond_python("2")
+    @beyond_python("RFC 3875 responses, where Python sends 200 first")
     def test_http_1_0_is_framed_by_closing(self):
         server = self.start_cgi()
         resp = harness.fetch(server.port, "/cgi-bin/status.sh")
@@ -453,7 +453,7 @@ class CgiResponses(CgiCase):
                                      headers=[("Content-Length", "0")])
                 self.assertEqual(resp.status_line, f"HTTP/1.0 {code} {reason}")
 
-    @beyond_python("3")
+    @beyond_python("where Python's CGI breaks with a traceback")
     def test_dot_dot_above_the_root_is_a_404(self):
         server = self.start_cgi()
         for target in ["/../cgi-bin/cat.sh", "/cgi-bin/../../x", "/.."]:
@@ -463,7 +463,7 @@ class CgiResponses(CgiCase):
 
 class CgiConcurrency(CgiCase):
 
-    @beyond_python("4")
+    @beyond_python("worker threads, which Python lacks")
     def test_many_scripts_at_once_while_static_files_are_served(self):
         server = self.start_cgi("--workers", "2", "-q")
         n = 48

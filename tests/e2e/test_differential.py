@@ -3,7 +3,7 @@
 Each test sends the same bytes to both servers, which serve the same document root, and compares
 what comes back: status lines, header lines (names, order, case and values; the values of Date
 and Server masked, Last-Modified compared), bodies, and log lines with the time masked. Where
-SPEC lets httpserve differ, the difference is one named entry of KNOWN_DIFFERENCES, applied as a
+httpserve differs on purpose, the difference is one named entry of KNOWN_DIFFERENCES, applied as a
 transformation of the responses before the comparison, never by skipping it. With
 --reference-only, python3 plays both parts and no known difference is applied: every exchange
 must then match exactly, which checks the suite itself.
@@ -23,69 +23,57 @@ from harness import get, request
 
 # ----------------------------------------------------------------- known differences
 #
-# name: (SPEC section that allows it, what differs and how the transformation bridges it).
+# name: what differs and how the transformation bridges it.
 # Each transformation is a function of the same name in lower case, below.
 KNOWN_DIFFERENCES = {
     "SERVER_HEADER": (
-        "1.3, 2",
         "Server is httpserve/<version>, not SimpleHTTP/0.6 Python/3.x. The value is masked on "
         "both sides in every comparison; ours must read httpserve/N.N.N."),
     "EARLY_ERROR_HEAD": (
-        "1.2, 3",
         "An error found before the version is known (bad version word, version 2.0 or more, "
         "wrong word count, a two-word request other than GET) gets a full HTTP/1.0 response; "
         "Python sends the bare error page. The reference's bare page is given the status "
         "line and headers Python's send_error writes once it knows the version."),
     "REASON_PHRASES_3_13": (
-        "1.4",
         "The reference here is Python 3.11, which names 413, 414, 416 and 422 as before "
         "RFC 9110; its phrases and explanations are renamed to 3.13's in status lines, error "
         "pages and log lines."),
     "LISTING_TITLE_WITHOUT_QUERY": (
-        "1.6",
         "A listing's title and h1 show the URL path without query or fragment (Python 3.14); "
         "Python 3.11 shows them, so they are cut from the reference's title and h1."),
     "BUILTIN_MIME_TABLE": (
-        "4",
         "The extensions in BUILTIN_MIME_TYPES take their type from our built-in table, not "
         "from this machine's mimetypes; the reference's Content-type is set to that value."),
     "STRICT_FRAMING": (
-        "2",
         "An HTTP/1.1 request without Host, or any request with a Host value that is not "
         "uri-host [\":\" port], is 400 for us; Python serves it. The reference's "
         "answer is replaced by the 400 response Python's send_error writes, with our message."),
     "REQUEST_LINE_GARBAGE": (
-        "2",
         "A request line holding a control byte other than HTAB (NUL, CR, VT, ESC, DEL...), "
         "or whose first word begins with a byte no method begins with, is 400 \"Bad request "
         "syntax (%r)\" as a full HTTP/1.0 response; Python serves it, splits words on VT, FF "
         "and 0x1c-0x1f, answers 501, or drops the connection on a NUL. The reference's "
         "answer is replaced by the response Python's send_error writes for that message."),
     "ABSOLUTE_FORM": (
-        "2",
         "An http or https absolute-form target (GET http://host/a.txt) is served as its path "
         "(RFC 9112 3.2.2); Python answers 404. Bridged on the request side: the reference is "
         "sent the origin-form target, ours the absolute form, and the responses compared."),
     "SYMLINK_INSIDE": (
-        "2",
         "A symlink resolving outside the root is 404 for us (--symlinks inside); Python "
         "follows it. The reference's answer is replaced by the 404 response Python's "
         "send_error writes, with our message."),
     "FILE_VALIDATORS": (
-        "4",
         "A file's 200 (GET or HEAD) carries ETag (strong, \"INODE-SIZE-SECONDS.NANOSECONDS\") and "
         "Accept-Ranges: bytes right after Python's Last-Modified, and a 304 carries "
         "Last-Modified and ETag (RFC 9110 15.4.5); Python sends none of them. The lines are "
         "added to the reference where they are due, with our ETag once its size and seconds "
         "are checked against the response and the file's mtime."),
     "CLOSE_ANNOUNCED": (
-        "1.2",
         "A server speaking HTTP/1.1 that closes because the request said so (Connection: "
         "close, or HTTP/1.0 without keep-alive) adds Connection: close as the last header "
         "line (RFC 9112 9.6 SHOULD); Python adds nothing. The line is added to the "
         "reference's response to such a request when it has no Connection header."),
     "BANNER_HOST_WITHOUT_BIND": (
-        "1.1",
         "With no -b we listen on :: dual stack and the banner says ::, where Python shows "
         "its first getaddrinfo answer. Not exercised: these tests never listen beyond "
         "loopback, so every server is given -b."),
@@ -97,19 +85,19 @@ ALWAYS = ("SERVER_HEADER", "REASON_PHRASES_3_13", "LISTING_TITLE_WITHOUT_QUERY",
           "BUILTIN_MIME_TABLE", "FILE_VALIDATORS", "CLOSE_ANNOUNCED")
 
 # Not a difference of httpserve but of how the reference must be asked: Python before 3.13.9
-# (gh-70765) reads header lines after an HTTP/0.9 request line, so the python3 side (in
-# --reference-only runs both sides) is sent an empty line after it. SPEC 1.2: no headers are
-# read for HTTP/0.9; the empty line is harmless to a server that has the fix.
+# reads header lines after an HTTP/0.9 request line (3.13.9 and later read none), so the
+# python3 side (in --reference-only runs both sides) is sent an empty line after it. No
+# headers are read for HTTP/0.9; the empty line is harmless to a server that reads none.
 HTTP09_EMPTY_LINE_FOR_PYTHON = b"\r\n"
 
-# Our built-in types for extensions where this machine's table may say otherwise (SPEC 4).
+# Our built-in types for extensions where this machine's table may say otherwise.
 BUILTIN_MIME_TYPES = {
     ".js": "text/javascript",
     ".mjs": "text/javascript",
     ".wasm": "application/wasm",
 }
 
-# CPython 3.13's names for the codes it renamed (SPEC 1.4): (phrase, explanation).
+# CPython 3.13's names for the codes it renamed after RFC 9110: (phrase, explanation).
 RFC9110_NAMES = {
     413: ("Content Too Large", "Content is too large"),
     414: ("URI Too Long", "URI is too long"),
@@ -458,7 +446,7 @@ class DifferentialCase(harness.ServerTestCase):
 # ------------------------------------------------------------------------ tests
 
 class StaticFilesAsPython(DifferentialCase):
-    """SPEC 1.6: files, listings, redirects, paths, If-Modified-Since; HTTP/1.0."""
+    """Static files: files, listings, redirects, paths, If-Modified-Since; HTTP/1.0."""
 
     FILES = ["/a.txt", "/empty.txt", "/page.html", "/style.css", "/app.js", "/mod.mjs",
              "/lib.wasm", "/data.json", "/image.png", "/icon.svg", "/archive.tar.gz",
@@ -549,7 +537,7 @@ class StaticFilesAsPython(DifferentialCase):
 
 
 class RequestLineAsPython(DifferentialCase):
-    """SPEC 1.2: request lines, versions, methods, limits; HTTP/1.0."""
+    """Request parsing: request lines, versions, methods, limits; HTTP/1.0."""
 
     def test_http_0_9_answers_with_the_body_alone(self):
         for line in [b"GET /a.txt\r\n", b"GET /\r\n", b"GET /missing\r\n", b"GET /sub\r\n"]:
@@ -585,7 +573,7 @@ class RequestLineAsPython(DifferentialCase):
             with self.subTest(line=line):
                 self.compare(line + b"\r\n\r\n", expect=("REQUEST_LINE_GARBAGE",))
 
-    @harness.beyond_python("2")
+    @harness.beyond_python("absolute-form targets, which Python answers 404")
     def test_absolute_form_is_served_as_its_path(self):
         for origin in ["/a.txt", "/sub", "/sub/", "/listdir/?x=1", "/missing", "/app.js"]:
             for scheme_host in ["http://localhost:8000", "https://example.com", "HTTP://h"]:
@@ -658,7 +646,7 @@ def header_line_of(size):
 
 
 class PersistentConnectionsAsPython(DifferentialCase):
-    """SPEC 1.2: connections with -p HTTP/1.1."""
+    """Persistent connections and pipelining with -p HTTP/1.1."""
 
     protocol = "HTTP/1.1"
 
@@ -716,7 +704,7 @@ class PersistentConnectionsAsPython(DifferentialCase):
 
 
 class LogAsPython(harness.ServerTestCase):
-    """SPEC 1.5: the log lines, their order and escaping, with the time masked."""
+    """The log lines, their order and escaping, with the time masked."""
 
     maxDiff = None
 

@@ -1,4 +1,4 @@
-"""test_races.py: the served tree changing while requests run (issue 6 item 4, issue 5 item 5).
+"""test_races.py: the served tree changing while requests run: symlinks and caches.
 
 SymlinkSwappedDuringRequests: links under the root are atomically swapped (a new link renamed
 over the old one) between a target inside the root and one outside it, as fast as a thread can,
@@ -23,7 +23,8 @@ absent at some moment of it; Content-Length is the body's length. This is the gu
 cache of open files, stats or rendered listings: a stale or wrong answer matches no state of its
 window. Kernel behaviours that no server can avoid are allowed, each counted on its own:
 - a file truncated while it is sent ends its response short and the server closes the
-  connection (SPEC 3); that is a connection failure, never accepted as a complete response;
+  connection at once (Python leaves the client waiting); that is a connection failure, never
+  accepted as a complete response;
 - a read racing an in-place rewrite (truncate, then write) may see the file between the two,
   part-written, or page by page from before and after it; such a body is accepted only while an
   in-place change of that very file overlaps the request, and only when every 4 KiB page of it is
@@ -314,7 +315,7 @@ def listing_order(name):
 
 
 def listing_page(url_path, names):
-    """Python's list_directory page (SPEC 1.6) for names: regular files, and directories
+    """Python's list_directory page for names: regular files, and directories
     written with their "/"."""
     title = html.escape(url_path, quote=False)
     items = "".join(f'<li><a href="{urllib.parse.quote(n)}">{html.escape(n, quote=False)}'
@@ -372,10 +373,10 @@ OUTSIDE_INDEX = b"<p>OUTSIDE-SECRET index</p>\n"
 INSIDE_NAMES = ("big.bin", "inside-marker.txt", "secret.txt")
 
 
-@beyond_python("2")
+@beyond_python("the symlink policy, where Python follows every link")
 class SymlinkSwappedDuringRequests(harness.ServerTestCase):
-    """Issue 6 item 4: no path component escapes the served directory through a symlink,
-    including a link swapped during a request.
+    """No path component escapes the served directory through a symlink, including a link
+    swapped during a request.
 
     root/inside/ holds secret.txt ("inside-secret"), big.bin (20000 bytes, sent by sendfile)
     and inside-marker.txt; outside/ beside the root holds secret.txt ("OUTSIDE-SECRET"), a
@@ -633,10 +634,10 @@ def pagewise(body, contents):
     return True
 
 
-@beyond_python("3")
+@beyond_python("where Python sends whatever it reads from a changing file")
 class FilesMutatedUnderLoad(harness.ServerTestCase):
-    """Issue 5 item 5: any cache never serves a stale or wrong file (see the module's
-    docstring for what is allowed and why).
+    """No cache ever serves a stale or wrong file (see the module's docstring for what is
+    allowed and why).
 
     Served: root/m/ (files f0-f6 of 5 bytes to 20 KiB, and entries x00-x15 that come and go),
     root/r/ (a directory replaced whole now and then by a new one with other entries, the old

@@ -1,4 +1,4 @@
-"""test_ranges.py: SPEC 4's caching, ranges and precompressed files, end to end.
+"""test_ranges.py: caching, ranges and precompressed files (which Python lacks), end to end.
 
 Range requests (single, suffix, open-ended, multipart/byteranges, 416, ignored when invalid, the
 whole file for too many or overlapping ranges), validators (ETag stable across restarts,
@@ -98,7 +98,7 @@ class RangeCase(harness.ServerTestCase):
         return self.get(target, method="HEAD").header("ETag")
 
 
-@harness.beyond_python("4")
+@harness.beyond_python("caching, ranges and precompressed files, which Python lacks")
 class Ranges(RangeCase):
     """RFC 9110 14: single ranges, multipart/byteranges, 416, and when Range is ignored."""
 
@@ -229,7 +229,7 @@ class Ranges(RangeCase):
                             for line in lines), lines[-3:])
 
 
-@harness.beyond_python("4")
+@harness.beyond_python("caching, ranges and precompressed files, which Python lacks")
 class Validators(RangeCase):
     """RFC 9110 8.8 and 13: ETag, If-None-Match, If-Modified-Since, If-Match,
     If-Unmodified-Since, If-Range; HEAD answers each as GET does."""
@@ -339,7 +339,7 @@ class Validators(RangeCase):
                     self.assertEqual(head.body, b"")
 
 
-@harness.beyond_python("4")
+@harness.beyond_python("caching, ranges and precompressed files, which Python lacks")
 class Precompressed(RangeCase):
     """--serve-precompressed: file.br and file.gz chosen by Accept-Encoding, with Vary."""
 
@@ -412,7 +412,7 @@ class Precompressed(RangeCase):
             self.assertEqual(head_lines_without_date(head), head_lines_without_date(got))
 
 
-@harness.beyond_python("4")
+@harness.beyond_python("caching, ranges and precompressed files, which Python lacks")
 class NotPrecompressedByDefault(RangeCase):
     """Without the option a sibling is just another file: no Content-Encoding, no Vary."""
 
@@ -425,7 +425,7 @@ class NotPrecompressedByDefault(RangeCase):
 
 # ------------------------------------------------------------------------- curl
 
-@harness.beyond_python("4")
+@harness.beyond_python("caching, ranges and precompressed files, which Python lacks")
 @unittest.skipUnless(shutil.which("curl"), "curl is not installed (.ci/run installs it)")
 class Curl(RangeCase):
     """The same through curl: --range, -C - to resume, --compressed."""
@@ -479,7 +479,7 @@ class Curl(RangeCase):
 BIG = 100 << 20
 
 
-@harness.beyond_python("4")
+@harness.beyond_python("caching, ranges and precompressed files, which Python lacks")
 class RandomRangesOfABigFile(harness.ServerTestCase):
     """A 100 MiB file fetched as random pieces in random order, some several to a request
     (multipart/byteranges), must reassemble to the same SHA-256."""

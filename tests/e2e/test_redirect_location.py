@@ -1,4 +1,4 @@
-"""test_redirect_location.py: a directory's 301 never sends a browser to another site (SPEC 2).
+"""test_redirect_location.py: a directory's 301 never sends a browser to another site.
 
 A directory asked for without its trailing slash is redirected to the same path with "/" added.
 Every target below names the directory `subdir` (the words before a ".." are cancelled), but
@@ -158,7 +158,7 @@ def chromium_origins(chromium, pairs):
         shutil.rmtree(work, True)
 
 
-@harness.beyond_python("2")
+@harness.beyond_python("a safe Location where Python's can lead off-site")
 class RedirectLocationStaysHere(harness.ServerTestCase):
     """Every 301 for a directory names a place on this server, for browsers too."""
 

@@ -49,7 +49,7 @@ def tls_client_hello():
     return outgoing.read()
 
 
-@harness.beyond_python("2")
+@harness.beyond_python("stricter request lines and Host than Python's")
 class ControlBytesInTheRequestLine(harness.ServerTestCase):
     """A NUL or another forbidden control byte anywhere in the request line: 400 "Bad
     request syntax" with Python's page, the connection closed, the whole line logged."""
@@ -103,7 +103,7 @@ class ControlBytesInTheRequestLine(harness.ServerTestCase):
         self.assertStatus(resp, 404)
 
 
-@harness.beyond_python("2")
+@harness.beyond_python("stricter request lines and Host than Python's")
 class LinesThatCanNeverBeHttp(harness.ServerTestCase):
     """A request line whose first word cannot begin a method is refused with 400 as soon
     as its first bytes show it, without waiting for its end or the head's deadline."""
@@ -153,7 +153,7 @@ class LinesThatCanNeverBeHttp(harness.ServerTestCase):
         self.assertStatus(resp, 200)
 
 
-@harness.beyond_python("2")
+@harness.beyond_python("stricter request lines and Host than Python's")
 class AbsoluteFormTargets(harness.ServerTestCase):
     """RFC 9112 3.2.2: http and https absolute-form targets are served as their path, the
     authority replaces Host, the log keeps the line as sent; other schemes are 400."""
@@ -211,7 +211,7 @@ class AbsoluteFormTargets(harness.ServerTestCase):
                 self.assertEqual(resp.header("Connection"), "close")
 
 
-@harness.beyond_python("2")
+@harness.beyond_python("stricter request lines and Host than Python's")
 class HostValues(harness.ServerTestCase):
     """RFC 9112 3.2: a Host field with an invalid value is 400, for HTTP/1.0 too."""
 

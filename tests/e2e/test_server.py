@@ -1,8 +1,8 @@
 """test_server.py: httpserve on its own, as a user and a client see it.
 
-The command line and its errors (SPEC 1.1), persistent connections and pipelining (1.2), signals,
-strict framing (SPEC 2), containment of paths (SPEC 3), timeouts and connection limits (SPEC 2,
-3, 4), and large or many concurrent transfers. Tests marked beyond_python check what Python does
+The command line and its errors, persistent connections and pipelining, signals, framing
+stricter than Python's, containment of paths, timeouts and connection limits, and large or many
+concurrent transfers. Tests marked beyond_python check what Python does
 not do; the others hold for python3 too, and run against it in --reference-only runs, which
 checks the tests themselves.
 """
@@ -67,7 +67,8 @@ class ServerCase(harness.ServerTestCase):
 # --------------------------------------------------------------- command line
 
 class CommandLine(ServerCase):
-    """SPEC 1.1: `httpserve [-h] [--cgi] [-b ADDRESS] [-d DIRECTORY] [-p VERSION] [port]`."""
+    """Python's command line, `httpserve [-h] [--cgi] [-b ADDRESS] [-d DIRECTORY]
+    [-p VERSION] [port]`, and its errors."""
 
     def test_banner_names_the_bound_address_and_real_port(self):
         server = self.start(TARGET, root=self.doc.root)
@@ -117,14 +118,14 @@ class CommandLine(ServerCase):
         status, out, err = harness.run_command(TARGET, ["-b", "127.0.0.1", "--no-such", "0"])
         self.assertUsageError(status, out, err, TARGET.prog)
 
-    @beyond_python("1.1")
+    @beyond_python("a usage error, which Python does not give")
     def test_port_out_of_range_is_a_usage_error(self):
         for port in ("70000", "65536"):
             with self.subTest(port=port):
                 status, out, err = harness.run_command(TARGET, ["-b", "127.0.0.1", port])
                 self.assertUsageError(status, out, err, TARGET.prog)
 
-    @beyond_python("1.1")
+    @beyond_python("a usage error, which Python does not give")
     def test_protocol_other_than_1_0_or_1_1_is_a_usage_error(self):
         for version in ("HTTP/2", "HTTP/0.9", "http/1.1"):
             with self.subTest(version=version):
@@ -132,7 +133,7 @@ class CommandLine(ServerCase):
                     TARGET, ["-b", "127.0.0.1", "-p", version, "0"])
                 self.assertUsageError(status, out, err, TARGET.prog)
 
-    @beyond_python("1.1")
+    @beyond_python("one clear line and exit 1, unlike Python")
     def test_port_in_use_is_one_line_and_exit_1(self):
         with socket.socket() as holder:
             holder.bind(("127.0.0.1", 0))
@@ -141,7 +142,7 @@ class CommandLine(ServerCase):
             status, out, err = harness.run_command(TARGET, ["-b", "127.0.0.1", str(port)])
         self.assertOneLineError(status, out, err)
 
-    @beyond_python("4")
+    @beyond_python("SO_REUSEPORT workers, which Python lacks")
     def test_a_second_server_on_the_same_port_is_refused(self):
         """The workers listen as a SO_REUSEPORT group; a second server of the same user
         must still find the port in use, as with Python, not join the group."""
@@ -153,26 +154,26 @@ class CommandLine(ServerCase):
             self.assertOneLineError(status, out, err)
         self.assertEqual(self.fetch(first, "/a.txt").code, 200)
 
-    @beyond_python("1.1")
+    @beyond_python("one clear line and exit 1, unlike Python")
     def test_missing_directory_is_one_line_and_exit_1(self):
         missing = os.path.join(self.doc.base, "no-such-dir")
         status, out, err = harness.run_command(TARGET, ["-b", "127.0.0.1", "-d", missing, "0"])
         self.assertOneLineError(status, out, err)
 
-    @beyond_python("1.1")
+    @beyond_python("one clear line and exit 1, unlike Python")
     @unittest.skipIf(harness.running_as_root(), "root reads every directory")
     def test_unreadable_directory_is_one_line_and_exit_1(self):
         noread = os.path.join(self.doc.root, "noread_dir")
         status, out, err = harness.run_command(TARGET, ["-b", "127.0.0.1", "-d", noread, "0"])
         self.assertOneLineError(status, out, err)
 
-    @beyond_python("4")
+    @beyond_python("--version, which Python lacks")
     def test_version(self):
         status, out, err = harness.run_command(TARGET, [harness.OPT_VERSION])
         self.assertEqual(status, 0, err)
         self.assertRegex(out, r"\bhttpserve\b\S*\s*\S*\d+\.\d+\.\d+")
 
-    @beyond_python("4")
+    @beyond_python("-q, which Python lacks")
     def test_quiet_silences_request_lines_but_not_errors(self):
         server = self.start(TARGET, OPT_QUIET, root=self.doc.root)
         self.assertStatus(self.fetch(server, "/a.txt"), 200)
@@ -187,7 +188,7 @@ class CommandLine(ServerCase):
 # ---------------------------------------------------------------- connections
 
 class PersistentConnections(ServerCase):
-    """SPEC 1.2: with -p HTTP/1.1, one connection carries many requests, answered in order."""
+    """With -p HTTP/1.1, one connection carries many requests, answered in order."""
 
     with_big_file = True
 
@@ -235,8 +236,8 @@ class PersistentConnections(ServerCase):
         self.assertBodyIs(client.read_response(), "/a.txt")
 
     def test_an_error_with_nothing_after_it_closes_without_lingering(self):
-        """send_error closes the connection (SPEC 1.4). When the socket held nothing more,
-        it closes at once (docs/design.md, LINGER): what the client sends afterwards meets
+        """send_error closes the connection, as Python's does. When the socket held nothing
+        more, it closes at once (docs/design.md, LINGER): what the client sends afterwards meets
         a closed socket and a reset, where a lingering server would read and drop it."""
         client = self.connect(self.server.port)
         client.send(get("/missing.txt", "HTTP/1.1"))
@@ -273,11 +274,11 @@ class PersistentConnections(ServerCase):
 # -------------------------------------------------------------------- signals
 
 class Signals(ServerCase):
-    """SPEC 1.1 and 3: Ctrl-C and SIGTERM stop the server cleanly."""
+    """Ctrl-C, as with Python, and SIGTERM, which kills Python, stop the server cleanly."""
 
     with_big_file = True
 
-    @beyond_python("3, 4")
+    @beyond_python("a clean stop on SIGTERM, which kills Python")
     def test_sigterm_exits_0_after_an_inflight_download_finishes(self):
         server = self.start(TARGET, root=self.doc.root)
         client = self.connect(server.port, rcvbuf=65536)
@@ -301,8 +302,8 @@ class Signals(ServerCase):
 # -------------------------------------------------------------------- framing
 
 class StrictFraming(ServerCase):
-    """SPEC 2: framing follows RFC 9112; a refused request closes the connection, and
-    nothing sent after it is ever answered."""
+    """Framing follows RFC 9112, stricter than Python's; a refused request closes the
+    connection, and nothing sent after it is ever answered."""
 
     @classmethod
     def setUpClass(cls):
@@ -329,45 +330,45 @@ class StrictFraming(ServerCase):
         lines = b"".join(line + b"\r\n" for line in header_lines)
         return b"GET /page.html HTTP/1.1\r\n" + lines + b"\r\n" + body
 
-    @beyond_python("2")
+    @beyond_python("stricter framing than Python's")
     def test_content_length_with_transfer_encoding(self):
         self.assertRefused(self.refused(b"Host: x", b"Content-Length: 5",
                                         b"Transfer-Encoding: chunked", body=b"0\r\n\r\n"))
 
-    @beyond_python("2")
+    @beyond_python("stricter framing than Python's")
     def test_two_different_content_lengths(self):
         self.assertRefused(self.refused(b"Host: x", b"Content-Length: 5", b"Content-Length: 6",
                                         body=b"abcdef"))
 
-    @beyond_python("2")
+    @beyond_python("stricter framing than Python's")
     def test_content_length_that_is_not_digits(self):
         for value in (b"abc", b"1x", b"-1", b"+5", b"0x10", b"5 5", b""):
             with self.subTest(value=value):
                 self.assertRefused(self.refused(b"Host: x", b"Content-Length: " + value))
 
-    @beyond_python("2")
+    @beyond_python("stricter framing than Python's")
     def test_transfer_coding_other_than_chunked(self):
         self.assertRefused(self.refused(b"Host: x", b"Transfer-Encoding: gzip"))
 
-    @beyond_python("2")
+    @beyond_python("stricter framing than Python's")
     def test_http_1_1_without_host(self):
         self.assertRefused(self.refused(b"Accept: */*"))
 
-    @beyond_python("2")
+    @beyond_python("stricter framing than Python's")
     def test_http_1_1_with_two_hosts(self):
         self.assertRefused(self.refused(b"Host: a", b"Host: b"))
 
-    @beyond_python("2")
+    @beyond_python("stricter framing than Python's")
     def test_whitespace_before_the_colon(self):
         self.assertRefused(self.refused(b"Host: x", b"X-Test : 1"))
         self.assertRefused(self.refused(b"Host: x", b"X-Test\t: 1"))
 
-    @beyond_python("2")
+    @beyond_python("stricter framing than Python's")
     def test_obsolete_line_folding(self):
         self.assertRefused(self.refused(b"Host: x", b"X-Test: a", b"  b"))
         self.assertRefused(self.refused(b"Host: x", b"X-Test: a", b"\tb"))
 
-    @beyond_python("2")
+    @beyond_python("stricter framing than Python's")
     def test_a_body_is_consumed_not_read_as_the_next_request(self):
         self.assertBothAnswered(self.refused(b"Host: x", b"Content-Length: 16",
                                              body=b"GET /x HTTP/1.1\n"))
@@ -379,7 +380,7 @@ class StrictFraming(ServerCase):
     def test_http_1_0_needs_no_host(self):
         self.assertBodyIs(self.fetch(self.server, "/a.txt"), "/a.txt")
 
-    @beyond_python("1.2")
+    @beyond_python("the ten-digit version limit, which python3 3.11 lacks")
     def test_version_numbers_of_more_than_ten_digits(self):
         resp = harness.exchange_one(self.server.port, b"GET / HTTP/12345678901.0\r\n\r\n")
         self.assertEqual(resp.status_line,
@@ -389,7 +390,7 @@ class StrictFraming(ServerCase):
 # ---------------------------------------------------------------- containment
 
 class Containment(ServerCase):
-    """SPEC 3: no request target reads outside the served directory, and odd ones get a
+    """No request target reads outside the served directory, and odd ones get a
     proper answer, never a dropped connection. secret.txt lies beside the root."""
 
     @classmethod
@@ -417,7 +418,7 @@ class Containment(ServerCase):
                 self.assertContained(raw, target)
                 self.assertIn(harness.only_response(raw).code, (400, 403, 404), raw[:500])
 
-    @beyond_python("3")
+    @beyond_python("where Python drops the connection with a traceback")
     def test_nul_in_the_path_gets_an_error_page(self):
         for target in ["/a.txt%00", "/%00", "/sub%00/inner.txt", "/a.txt%00.html",
                        "/%00/../secret.txt"]:
@@ -429,7 +430,7 @@ class Containment(ServerCase):
                 self.assertEqual(resp.header("Content-Type"), "text/html;charset=utf-8")
                 self.assertIn(b"<h1>Error response</h1>", resp.body)
 
-    @beyond_python("2")
+    @beyond_python("the symlink policy, where Python follows every link")
     def test_symlink_leading_outside_is_refused_and_logged(self):
         raw = harness.exchange(self.server.port, get("/escape"))
         self.assertContained(raw, "/escape")
@@ -448,7 +449,7 @@ SLACK = 3.0             # how much later than the timeout a close may come
 
 
 class Timeouts(ServerCase):
-    """SPEC 2 and 3: every phase has a deadline, and a slow client never delays another."""
+    """Every phase has a deadline, and a slow client never delays another (Python has none)."""
 
     with_big_file = True
 
@@ -474,14 +475,14 @@ class Timeouts(ServerCase):
         self.assertBodyIs(self.fetch(self.server, "/a.txt"), "/a.txt")
         self.assertLess(time.monotonic() - started, TIMEOUT * 0.5)
 
-    @beyond_python("3")
+    @beyond_python("deadlines, where Python waits forever")
     def test_silent_client_is_closed_while_another_is_served(self):
         started = time.monotonic()
         silent = self.connect(self.server.port)
         self.assertServedMeanwhile()
         self.assertClosedInTime(silent, started)
 
-    @beyond_python("3")
+    @beyond_python("deadlines, where Python waits forever")
     def test_unfinished_head_is_closed(self):
         started = time.monotonic()
         client = self.connect(self.server.port)
@@ -489,7 +490,7 @@ class Timeouts(ServerCase):
         self.assertServedMeanwhile()
         self.assertClosedInTime(client, started)
 
-    @beyond_python("2")
+    @beyond_python("deadlines, where Python waits forever")
     def test_head_trickling_in_is_closed_at_the_head_deadline(self):
         started = time.monotonic()
         client = self.connect(self.server.port)
@@ -505,7 +506,7 @@ class Timeouts(ServerCase):
                                 f"{waited:.1f}s")
         self.assertGreaterEqual(waited, TIMEOUT * 0.5)
 
-    @beyond_python("2")
+    @beyond_python("deadlines, where Python waits forever")
     def test_idle_persistent_connection_is_closed(self):
         client = self.connect(self.server.port)
         harness.keep_alive(client, [get("/a.txt", "HTTP/1.1")], ["GET"])
@@ -513,7 +514,7 @@ class Timeouts(ServerCase):
         self.assertServedMeanwhile()
         self.assertClosedInTime(client, started)
 
-    @beyond_python("2")
+    @beyond_python("deadlines, where Python waits forever")
     def test_client_that_stops_reading_is_dropped(self):
         client = self.connect(self.server.port, rcvbuf=65536)
         client.send(get("/big.bin", "HTTP/1.1"))
@@ -527,9 +528,9 @@ class Timeouts(ServerCase):
 
 
 class ConnectionLimit(ServerCase):
-    """SPEC 4 (hs_options.max_connections): at the cap a new connection gets a 503."""
+    """hs_options.max_connections: at the cap a new connection gets a 503."""
 
-    @beyond_python("4")
+    @beyond_python("the connection cap, which Python lacks")
     def test_connection_over_the_cap_gets_503(self):
         server = self.start(TARGET, *H11, harness.OPT_WORKERS, "1",
                             harness.OPT_MAX_CONNECTIONS, "2", root=self.doc.root)

@@ -1,4 +1,4 @@
-"""test_browser.py: headless Chromium against httpserve (SPEC 4).
+"""test_browser.py: headless Chromium against httpserve's ranges and validators.
 
 Debian's chromium loads media.html from httpserve: it seeks and plays a two-minute WAV file
 (Chromium fetches media by byte ranges, so seeking needs 206 answers), revalidates a cached page
@@ -83,7 +83,7 @@ def request_codes(lines, target):
     return codes
 
 
-@harness.beyond_python("4")
+@harness.beyond_python("ranges and validators, which Python lacks")
 class HeadlessChromium(harness.ServerTestCase):
     """A real browser seeks a media file and revalidates cached pages."""
 
