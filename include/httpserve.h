@@ -275,8 +275,8 @@ struct hs_static {
 	const char *const *extensions_map;
 	/* guess_type override; NULL: the built-in table, then /etc/mime.types. */
 	const char *(*guess_type)(const struct hs_static *self, const char *path);
-	/* Which symlinks are served (SPEC 2); the default serves a link only when its
-	 * target lies inside directory. A refused link is a 404, logged. */
+	/* Which symlinks are served (Python follows every one); the default serves a link
+	 * only when its target lies inside directory. A refused link is a 404, logged. */
 	enum hs_symlinks { HS_SYMLINKS_INSIDE, HS_SYMLINKS_FOLLOW, HS_SYMLINKS_DENY } symlinks;
 	/* Serve file.br or file.gz beside a requested file, as Accept-Encoding prefers, with
 	 * Content-Encoding, the file's Content-Type and Vary: Accept-Encoding. A sibling
@@ -303,16 +303,16 @@ const char *hs_static_guess_type(const struct hs_static *st, const char *path);
 
 /* ------------------------------------------------- CGIHTTPRequestHandler */
 
-/* Runs scripts as Python's CGIHTTPRequestHandler does (SPEC 1.8), and serves every
- * other path as hs_static. GET, HEAD and POST run a script; POST elsewhere is 501.
- * The script gets Python's environment (the server's own, taken at hs_cgi_init, minus
- * HTTP_PROXY, plus the CGI variables), the request body on stdin as it arrives, and
- * runs as nobody when the server runs as root. Unlike Python (SPEC 2), its header
- * block is read first: Status: sets the status, Location: alone redirects (302), a
- * block without Content-Type or that is malformed gives 502, and the body is framed
- * by the script's Content-Length, chunked for HTTP/1.1, or by closing. stderr lines
- * go to the log, a non-zero exit is logged, and a script past the timeout is killed.
- * Nothing blocks the worker: pipes and the process are watched by its event loop. */
+/* Runs scripts as Python's CGIHTTPRequestHandler does, and serves every other path as
+ * hs_static. GET, HEAD and POST run a script; POST elsewhere is 501. The script gets
+ * Python's environment (the server's own, taken at hs_cgi_init, minus HTTP_PROXY, plus
+ * the CGI variables), the request body on stdin as it arrives, and runs as nobody when
+ * the server runs as root. Unlike Python, its header block is read first: Status: sets
+ * the status, Location: alone redirects (302), a block without Content-Type or that is
+ * malformed gives 502, and the body is framed by the script's Content-Length, chunked
+ * for HTTP/1.1, or by closing. stderr lines go to the log, a non-zero exit is logged,
+ * and a script past the timeout is killed. Nothing blocks the worker: pipes and the
+ * process are watched by its event loop. */
 struct hs_cgi {
 	struct hs_static base;
 	/* cgi_directories: URL paths whose files are scripts. NULL: {"/cgi-bin", "/htbin",

@@ -3,8 +3,8 @@
  * the static handler. It makes the strong ETag of a file version, matches entity-tag
  * lists (If-Match, If-None-Match), evaluates the preconditions of a GET or HEAD in the
  * order of RFC 9110 13.2.2, and judges If-Range. Pure: field values in, a decision out.
- * If-Modified-Since keeps Python's exact judgement (SPEC 1.6) so that requests Python
- * already answers get the same status.
+ * If-Modified-Since keeps Python's exact judgement so that requests Python already
+ * answers get the same status.
  */
 #include <inttypes.h>
 #include <stdio.h>

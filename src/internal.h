@@ -502,7 +502,7 @@ struct hs_conn {
 	/* the request being handled (valid while the handler runs) */
 	const struct hs_request *req;
 	bool close_connection;
-	bool force_http10;  /* errors before the version is known: SPEC section 3 */
+	bool force_http10;  /* errors before the version is known: a full HTTP/1.0 answer */
 	bool client_done;   /* the client will send nothing more: "close", or HTTP/1.0 */
 	bool said_connection; /* the response has a Connection header */
 	int status_code;      /* of the response being written (1xx for an interim one) */

@@ -1,7 +1,7 @@
 /*
  * listing_cache.c: rendered directory listings kept between requests, so that a
  * listing of an unchanged directory costs one fstat instead of reading, stat'ing,
- * sorting and escaping every entry (issue 5, workload e). A page holds the "<li>"
+ * sorting and escaping every entry (bench/README.md, workload e). A page holds the "<li>"
  * lines only, which depend on the directory alone; the title, which shows the URL, is
  * written per request. A page is found by the directory's (dev, ino) and used only
  * while the directory's (mtime, ctime, size) are those it was rendered under: every

@@ -2,9 +2,9 @@
  * parse.c: the request-head parser, pure (no I/O, no allocation, no globals). It finds
  * the request line, classifies it exactly as BaseHTTPRequestHandler.parse_request does,
  * and splits the header block into name/value views of the caller's buffer, with
- * Python's limits (65536-byte lines, 100 lines) and RFC 9112's stricter field syntax
- * (SPEC section 2). The head arrives in pieces; the callers keep how far they searched,
- * so bytes already examined are not searched again however slowly they come.
+ * Python's limits (65536-byte lines, 100 lines) and RFC 9112's field syntax, stricter
+ * than Python's on purpose. The head arrives in pieces; the callers keep how far they
+ * searched, so bytes already examined are not searched again however slowly they come.
  */
 #include <arpa/inet.h>
 #include <netinet/in.h>

@@ -1,10 +1,10 @@
 /*
  * range.h: the pure pieces of HTTP caching, ranges and content negotiation that the
- * static handler uses (SPEC 4, RFC 9110 sections 8.8, 12.5.3, 13 and 14): the Range
- * parser (range.c), entity tags and the precondition evaluation (conditional.c), and
- * the Accept-Encoding parser (encoding.c). No I/O, no allocation, no globals: each takes
- * field values as (pointer, length), never reads past them, and is unit-tested and
- * fuzzable on its own. Private to src/.
+ * static handler uses (none of it in Python; RFC 9110 sections 8.8, 12.5.3, 13 and 14):
+ * the Range parser (range.c), entity tags and the precondition evaluation
+ * (conditional.c), and the Accept-Encoding parser (encoding.c). No I/O, no allocation,
+ * no globals: each takes field values as (pointer, length), never reads past them, and
+ * is unit-tested and fuzzable on its own. Private to src/.
  */
 #ifndef HS_RANGE_H
 #define HS_RANGE_H

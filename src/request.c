@@ -1,9 +1,10 @@
 /*
  * request.c: from a complete request head to the handler's do_X slot. It builds the
  * read-only request view (copies of the words and headers, NUL-terminated, in the
- * worker's scratch), applies the policy of SPEC 1.2 and 2 (keep-alive, Host, the
- * Content-Length and Transfer-Encoding rules, Expect: 100-continue, the body limit),
- * answers the errors the parser found with Python's messages, and dispatches by method.
+ * worker's scratch), applies Python's request rules and our stricter framing
+ * (keep-alive, Host, the Content-Length and Transfer-Encoding rules, Expect:
+ * 100-continue, the body limit), answers the errors the parser found with Python's
+ * messages, and dispatches by method.
  */
 #include <errno.h>
 #include <limits.h>
@@ -158,8 +159,8 @@ void hs__request_line_error(struct hs_conn *c, enum hs__reqline_status st,
 	rc = rc ?: hs__buf_append(m, ")", 2);
 	/* Python has taken the version when the line has three or more words and the last
 	 * is valid (a wrong word count after it): it answers in its own protocol. Otherwise
-	 * the version is not known yet and Python sends a bare page; SPEC 3 has us answer in
-	 * full, as HTTP/1.0. */
+	 * the version is not known yet and Python sends a bare page, with no status line or
+	 * headers; we answer in full, as HTTP/1.0. */
 	bool version_known = st == HS__RL_BAD_SYNTAX && rl->version.n > 0;
 	struct hs__reqline view = *rl;
 	if (!version_known)

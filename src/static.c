@@ -2,13 +2,13 @@
  * static.c: SimpleHTTPRequestHandler. Maps the URL to a file under the served directory
  * (translate_path), redirects directories missing their slash, serves index pages, the
  * listing (directory listing built with listing.c's renderer), or the file with
- * Python's headers and If-Modified-Since, plus SPEC 4: ETag and the conditions of RFC
- * 9110 13 (conditional.c), Range with 206, multipart/byteranges and 416 (range.c), and
- * precompressed siblings chosen by Accept-Encoding (encoding.c). Files are opened
- * relative to a descriptor of the root, never by a path joined as text. Small whole
- * files travel in the same write as their head, and are kept for the rest of the loop
- * iteration (the small-file cache); larger ones and every range go by sendfile from
- * their offset.
+ * Python's headers and If-Modified-Since, plus what Python lacks: ETag and the
+ * conditions of RFC 9110 13 (conditional.c), Range with 206, multipart/byteranges and
+ * 416 (range.c), and precompressed siblings chosen by Accept-Encoding (encoding.c).
+ * Files are opened relative to a descriptor of the root, never by a path joined as
+ * text. Small whole files travel in the same write as their head, and are kept for the
+ * rest of the loop iteration (the small-file cache); larger ones and every range go by
+ * sendfile from their offset.
  */
 #include <dirent.h>
 #include <errno.h>
@@ -533,8 +533,8 @@ static int send_not_modified(struct hs_conn *c, struct variant *v)
 /* ------------------------------------------------------------ small-file cache */
 
 /* Each worker keeps the last small files (up to INLINE_FILE_MAX) it read, with their
- * validators and type; issue 5 wants no answer older than the file at the moment of
- * its request, and tests/e2e/test_races.py checks that under mutation. An entry
+ * validators and type; no answer may be older than the file at the moment of its
+ * request, and tests/e2e/test_races.py checks that under mutation. An entry
  * answers with no system call but the send a request that was already waiting when
  * the worker woke up for the iteration that read (or last checked) the entry: its
  * connection was reported readable, or accepted and read before the iteration began

@@ -4,9 +4,10 @@
  * into one end, shuts that end for writing, serves the other end on this thread until
  * the connection closes, then compares every byte the client got (Date values checked
  * against the clock, then written "DATE") and every log line (format and local time
- * checked, then the date written "D") with SPEC sections 1 to 3: a user handler's
- * send_response/send_header/write, request bodies (Content-Length and chunked),
- * Expect: 100-continue, 501, send_error and its page, custom error formats, log_message,
+ * checked, then the date written "D") with what Python sends and logs, or with what we
+ * send instead where we differ on purpose or Python breaks: a user handler's
+ * send_response/send_header/write, request bodies (Content-Length and chunked), Expect:
+ * 100-continue, 501, send_error and its page, custom error formats, log_message,
  * pipelining and persistence; the request-line, header and framing errors with their
  * limits; and the static file handler (files, HEAD, redirects, index pages, listings,
  * 404s, If-Modified-Since, traversal attempts, a sendfile body).
@@ -154,8 +155,8 @@ static int64_t now_ms(void)
 	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
-/* Replaces each ETag value of the form the static handler makes ("INODE-SIZE-SEC.NSEC",
- * SPEC 4; the inode differs per run) with ETAG, and any other value with BAD-ETAG. */
+/* Replaces each ETag value of the form the static handler makes ("INODE-SIZE-SEC.NSEC";
+ * the inode differs per run) with ETAG, and any other value with BAD-ETAG. */
 static void normalize_etags(struct hs__buf *b)
 {
 	static const char key[] = "\r\nETag: \"";
@@ -244,7 +245,7 @@ static void exact(const char *name, const struct hs_handler *h, const struct hs_
 
 /* ------------------------------------------------------------ the error page */
 
-static const char page_format[] = /* SPEC 1.4, Python's DEFAULT_ERROR_MESSAGE */
+static const char page_format[] = /* Python's DEFAULT_ERROR_MESSAGE */
 	"<!DOCTYPE HTML>\n"
 	"<html lang=\"en\">\n"
 	"    <head>\n"
@@ -296,7 +297,7 @@ static void check_error_n(const struct error_case *e, size_t n, const struct hs_
 	g_calls = 0;
 	exact(e->name, h, o, e->request, n, want.data, want.len, e->log);
 	if (g_calls != calls)
-		fail(e->name, "the handler slot was called, or not, against the SPEC");
+		fail(e->name, "the handler slot was called, or not called, contrary to the case");
 	hs__buf_free(&want);
 }
 
@@ -644,7 +645,8 @@ static const struct error_case server_errors[] = {
 	 "Cannot fulfill request",
 	 LOG("code 505, message Invalid HTTP version (2.0)") LOG("\"GET / HTTP/2.0\" 505 -")},
 	/* Four words whose last is a valid version: Python has set request_version by then
-	 * and answers in full with the server's version; nothing to repair (SPEC 1.3). */
+	 * and answers in full with the server's version; nothing to repair (the status line
+	 * carries the server's version, not the request's). */
 	{"four words: bad syntax", "GET / x HTTP/1.1\r\n" HOST "\r\n" NEXT,
 	 "HTTP/1.1 400 Bad request syntax ('GET / x HTTP/1.1')",
 	 "Bad request syntax ('GET / x HTTP/1.1')", "Bad request syntax or unsupported method",
@@ -803,7 +805,7 @@ static void test_limits(void)
 	hs__buf_free(&req);
 }
 
-/* ------------------------------------------------------------ framing (SPEC 2) */
+/* ------------------------------------------- framing (RFC 9112, stricter than Python) */
 
 static const char *const framing_cases[][2] = {
 	{"HTTP/1.1 without Host", "GET /a HTTP/1.1\r\n\r\n"},
@@ -973,9 +975,10 @@ static bool make_dir(const char *rel)
 
 static char g_big[BIG_SIZE];
 
-/* secret.txt beside www/; www/ holds a.txt, link -> a.txt and sub/ (SPEC 1.6's example);
+/* secret.txt beside www/; www/ holds a.txt, link -> a.txt and sub/ (ROOT_LISTING's tree);
  * sub/ holds index.html, big.txt, locked/ (mode 0), list/, and two links to the secret,
- * out (relative) and abs (absolute), which the default symlink policy refuses (SPEC 2). */
+ * out (relative) and abs (absolute), which the default symlink policy refuses (Python
+ * follows them). */
 static bool make_tree(void)
 {
 	strcpy(g_root, "/tmp/hs-test-handler-XXXXXX");
@@ -1025,7 +1028,7 @@ static void remove_tree(void)
 	rmdir(g_root);
 }
 
-/* SPEC 4 adds ETag and Accept-Ranges after Python's headers */
+/* ETag and Accept-Ranges, which Python lacks, come after Python's headers */
 #define FILE_HEAD(type, len) \
 	"HTTP/1.0 200 OK\r\n" SERVER DATE "Content-type: " type "\r\nContent-Length: " len "\r\n" \
 	LAST_MODIFIED "ETag: ETAG\r\nAccept-Ranges: bytes\r\n\r\n"
@@ -1034,7 +1037,8 @@ static void remove_tree(void)
 	"HTTP/1.0 200 OK\r\n" SERVER DATE "Content-type: text/html; charset=utf-8\r\nContent-Length: " len "\r\n\r\n"
 #define NOT_MODIFIED "HTTP/1.0 304 Not Modified\r\n" SERVER DATE LAST_MODIFIED "ETag: ETAG\r\n\r\n"
 
-/* SPEC 1.6's example, byte for byte. */
+/* Python's listing of "/" holding a.txt, a symlink "link" and a directory "sub", byte for
+ * byte. */
 #define ROOT_LISTING \
 	"<!DOCTYPE HTML>\n" \
 	"<html lang=\"en\">\n" \
@@ -1062,7 +1066,7 @@ static void remove_tree(void)
 	"<li><a href=\"x%26y.txt\">x&amp;y.txt</a></li>\n" \
 	"</ul>\n<hr>\n</body>\n</html>\n"
 
-/* SPEC 1.4's example page, byte for byte. */
+/* Python's error page for a 404, byte for byte. */
 #define NOT_FOUND_PAGE \
 	"<!DOCTYPE HTML>\n" \
 	"<html lang=\"en\">\n" \
@@ -1107,7 +1111,7 @@ static const struct {
 	 FILE_HEAD("text/html", "13") "<p>index</p>\n", NULL},
 	{"a directory ending in %2f: no redirect", "GET /sub%2f HTTP/1.0\r\n\r\n",
 	 FILE_HEAD("text/html", "13") "<p>index</p>\n", NULL},
-	{"the listing, SPEC 1.6's example", "GET / HTTP/1.0\r\n\r\n", LISTING_HEAD("289") ROOT_LISTING,
+	{"the listing of a.txt, link and sub/", "GET / HTTP/1.0\r\n\r\n", LISTING_HEAD("289") ROOT_LISTING,
 	 LOG("\"GET / HTTP/1.0\" 200 -")},
 	{"HEAD of a listing: headers only", "HEAD / HTTP/1.0\r\n\r\n", LISTING_HEAD("289"), NULL},
 	{"a listing: escaped text, quoted links, title without the query",

@@ -1,9 +1,9 @@
 /*
  * test_listing.c: the directory listing of listing.c. The page must equal Python's
- * list_directory byte for byte (SPEC 1.6 gives the example used here; the rest were
- * checked against python3 on real directories), and the sort must be
- * list.sort(key=str.lower): case-insensitive and stable, which a property loop checks
- * on many generated lists.
+ * list_directory byte for byte (the first example is Python's page for a small
+ * directory; the rest were checked against python3 on real directories), and the sort
+ * must be list.sort(key=str.lower): case-insensitive and stable, which a property loop
+ * checks on many generated lists.
  */
 #include <stdlib.h>
 
@@ -33,8 +33,8 @@ static void check_page(const char *path, const struct hs__dirent *e, size_t n,
 	hs__buf_free(&b);
 }
 
-/* SPEC 1.6: "/" holding a.txt, a symlink "link" and a directory "sub". */
-static void test_spec_example(void)
+/* Python's page for "/" holding a.txt, a symlink "link" and a directory "sub". */
+static void test_small_directory(void)
 {
 	struct hs__dirent e[] = {ENT("sub", true, false), ENT("link", false, true),
 	                         ENT("a.txt", false, false)};
@@ -220,7 +220,7 @@ static void test_sort_property(void)
 
 int main(void)
 {
-	test_spec_example();
+	test_small_directory();
 	test_empty();
 	test_entries();
 	test_title();

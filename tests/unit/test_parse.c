@@ -427,7 +427,7 @@ static const struct head_case {
 	{ "no empty line yet", S("Host: a\r\n"), "", 0, "" },
 	{ "half a line end", S("Host: a\r\n\r"), "", 0, "" },
 	{ "half a line", S("Host: a"), "", 0, "" },
-	/* RFC 9112 field syntax (Python lets these through; SPEC section 2 does not). */
+	/* RFC 9112 field syntax (Python lets these through; we refuse them on purpose). */
 	{ "no colon", S("Host example.com\r\n\r\n"), "", HS__HEAD_MALFORMED, "" },
 	{ "space before colon", S("Host : a\r\n\r\n"), "", HS__HEAD_MALFORMED, "" },
 	{ "Transfer-Encoding : chunked", S("Transfer-Encoding : chunked\r\n\r\n"), "", HS__HEAD_MALFORMED, "" },

@@ -137,7 +137,8 @@ static void test_unquote(void)
 	CHECK_MEM(in_place, n, "a b/c", 5);
 }
 
-/* Every byte value through log_escape: one output per the rule in SPEC 1.5. */
+/* Every byte value through log_escape: one output per Python's rule (0x00-0x1f and
+ * 0x7f-0x9f as \xNN in lowercase hex, "\" as "\\"). */
 static void test_log_all_bytes(void)
 {
 	for (int c = 0; c < 256; c++) {
