@@ -1,11 +1,11 @@
 #!/usr/bin/env python3
-"""bench.py: the load benchmark of issue 5, driven by bench/run.sh (see bench/README.md).
+"""bench.py: the load benchmark, driven by bench/run.sh (see bench/README.md).
 
 Generates a document root in a temp dir, starts every server on 127.0.0.1 (configs written
 from bench/conf/*.in into the temp dir), runs each workload several times with wrk,
 interleaving the servers within each repetition so that background load hits them alike,
 stops every server by PID, writes the raw numbers to bench/results/<stamp>.tsv and prints
-one table of medians, spread and ratio to nginx, then the issue's targets.
+one table of medians, spread and ratio to nginx, then the performance targets.
 
 Knobs (environment): BENCH_QUICK=1 (one short repetition, 1,000 idle connections: a smoke
 test), BENCH_RUNS, BENCH_SECONDS, BENCH_ONLY=a,b,... (workloads), BENCH_SERVERS=nginx,...
@@ -663,7 +663,7 @@ def share_of_unloaded(summary, srv):
 
 
 def targets(summary, field="median"):
-    """The issue's targets on the medians, or on the 2-core estimates (field="norm");
+    """The performance targets on the medians, or on the 2-core estimates (field="norm");
     memory is always the measured median."""
     def med(wl, metric, srv):
         f = field if metric in ("req/s", "MB/s") else "median"
@@ -857,7 +857,7 @@ def main():
             time.strftime("%Y-%m-%d %H:%M:%S"), " ".join("%.2f" % x for x in os.getloadavg())))
         res.f.close()
     summary = summarize(res.rows)
-    text = (table(summary) + "\nTargets of issue 5 (httpserve -q unless said), on the medians:\n"
+    text = (table(summary) + "\nTargets (httpserve -q unless said), on the medians:\n"
             + targets(summary) + "\n\nThe same on the 2-core estimates:\n"
             + targets(summary, "norm"))
     with open(os.path.join(HERE, "results", stamp + ".txt"), "w") as f:
