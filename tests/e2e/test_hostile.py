@@ -1,4 +1,4 @@
-"""test_hostile.py: httpserve against hostile clients (SPEC 2 and 3, issue 6).
+"""test_hostile.py: httpserve against hostile clients.
 
 Slow heads (slowloris), slow and stalled bodies, readers that stop reading, thousands of idle
 connections, connection floods, the connection cap, request smuggling, memory kept after large
@@ -317,7 +317,7 @@ def read_heads(socks, timeout):
 
 # ------------------------------------------------------------------ slow heads
 
-@beyond_python("2")
+@beyond_python("deadlines, where Python waits forever")
 @load_test
 class SlowHeads(HostileCase):
     """Slowloris: heads sent a byte at a time on many connections are cut at the head
@@ -397,7 +397,7 @@ class SlowHeads(HostileCase):
 
 # ------------------------------------------------------------------ slow bodies
 
-@beyond_python("2")
+@beyond_python("deadlines, where Python waits forever")
 @load_test
 class SlowBodies(HostileCase):
     """Bodies that stop arriving are cut at the body deadline (it runs between reads)."""
@@ -462,7 +462,7 @@ class SlowBodies(HostileCase):
 
 # ------------------------------------------------------------------ slow readers
 
-@beyond_python("2")
+@beyond_python("deadlines, where Python waits forever")
 @load_test
 class SlowReaders(HostileCase):
     """Clients that ask for a large file and never read (a tiny receive window) are dropped at
@@ -552,7 +552,7 @@ class SlowReaders(HostileCase):
 
 # ------------------------------------------------------------ many connections
 
-@beyond_python("2")
+@beyond_python("the connection cap and deadlines, which Python lacks")
 @load_test
 class ManyConnections(HostileCase):
     """Thousands of idle connections, floods of short ones, and the connection cap."""
@@ -909,7 +909,7 @@ SMUGGLING = [
 ]
 
 
-@beyond_python("2")
+@beyond_python("stricter framing than Python's")
 class Smuggling(HostileCase):
     """Each classic payload followed by a second request in the same write: the server reads
     the stream exactly as RFC 9112 frames it; a request it refuses ends the connection, and
@@ -965,7 +965,7 @@ def rss_mib(pid):
     return 0
 
 
-@beyond_python("3")
+@beyond_python("the body limit and bounded memory, which Python lacks")
 @load_test
 class Memory(HostileCase):
     """Large request bodies cost memory only while they are needed."""
@@ -1066,7 +1066,7 @@ class Memory(HostileCase):
 
 # ------------------------------------------------------------------ descriptors
 
-@beyond_python("3")
+@beyond_python("a hostile mix of requests, where Python breaks")
 class Descriptors(HostileCase):
     """A long mixed run of good, bad, abandoned and hostile requests leaves the server with the
     descriptors it had before: every socket and every file it opened is closed."""

@@ -140,7 +140,7 @@ class Watch:
             r[0].close()
 
 
-@beyond_python("2")
+@beyond_python("running out of descriptors without spinning, which Python does not promise")
 @unittest.skipIf(harness.VALGRIND, "measures CPU time, which valgrind multiplies")
 @unittest.skipUnless(shutil.which("prlimit"), "prlimit (util-linux) is not installed")
 class OutOfDescriptors(harness.ServerTestCase):
@@ -231,7 +231,7 @@ class OutOfDescriptors(harness.ServerTestCase):
         self.run_out(4)
 
 
-@beyond_python("3")
+@beyond_python("a clean stop on SIGTERM, which kills Python")
 class StopListening(harness.ServerTestCase):
     """hs_server_shutdown (SIGINT, SIGTERM) stops listening at once: new connections are
     refused, not queued until the process exits, while a response in flight completes."""
