@@ -8,8 +8,9 @@
  * for both directions, the first time it has to wait; so every state simply works until
  * the kernel says EAGAIN, and a request answered at once and closed never touches epoll.
  * When a state finishes and the next can run now, it runs at once instead of going
- * round the loop. Every wait has a deadline: the whole head from its first byte, each
- * body read, each send, the idle time between requests, and the lingering close. Closed
+ * round the loop. Every wait has a deadline, moved only by progress: the whole head
+ * from its first byte, the time between body bytes, the time between bytes the client
+ * accepts, the idle time between requests, and the lingering close. Closed
  * connections keep their buffers on a spare list, so a busy worker stops allocating
  * after warm-up.
  *
