@@ -8,8 +8,9 @@
  * for both directions, the first time it has to wait; so every state simply works until
  * the kernel says EAGAIN, and a request answered at once and closed never touches epoll.
  * When a state finishes and the next can run now, it runs at once instead of going
- * round the loop. Every wait has a deadline: the whole head from its first byte, each
- * body read, each send, the idle time between requests, and the lingering close. Closed
+ * round the loop. Every wait has a deadline, moved only by progress: the whole head
+ * from its first byte, the time between body bytes, the time between bytes the client
+ * accepts, the idle time between requests, and the lingering close. Closed
  * connections keep their buffers on a spare list, so a busy worker stops allocating
  * after warm-up.
  *
@@ -384,7 +385,7 @@ static enum step read_head(struct hs_conn *c)
 			if (had == 0 && c->out_off == c->out.len)
 				release_idle_buffers(c);
 			int64_t ms = had ? c->w->srv->opt.header_timeout_ms : c->w->srv->opt.idle_timeout_ms;
-			if (had == 0 || c->timer.heap_index == SIZE_MAX || c->state != HS__READ_HEAD)
+			if (c->timer.heap_index == SIZE_MAX) /* both deadlines are set where they start */
 				hs__timer_set(&c->w->loop, &c->timer, c->w->loop.now_ms + ms);
 			return STEP_WAIT;
 		}
@@ -434,8 +435,26 @@ static bool body_complete(const struct hs_conn *c)
 
 static enum step flush_out(struct hs_conn *c, int flags);
 
+/* Body bytes received so far (kept, or counted when dropped): what moves the body
+ * deadline. Chunk framing is not counted. */
+static long long body_got(const struct hs_conn *c)
+{
+	return (long long)c->body.len + c->body_seen;
+}
+
+/* The body deadline runs from the last body bytes received (or the first wait for
+ * them): a wake-up that brought none (chunk framing, an urgent byte) leaves it. */
+static enum step body_wait(struct hs_conn *c, long long got)
+{
+	if (!c->body_deadline_ms || body_got(c) != got)
+		c->body_deadline_ms = c->w->loop.now_ms + c->w->srv->opt.body_timeout_ms;
+	hs__timer_set(&c->w->loop, &c->timer, c->body_deadline_ms);
+	return STEP_WAIT;
+}
+
 static enum step read_body(struct hs_conn *c)
 {
+	long long got = body_got(c);
 	/* An interim "100 Continue" goes out before the body is awaited. */
 	if (c->out_off < c->out.len && flush_out(c, 0) == STEP_CLOSE)
 		return STEP_CLOSE;
@@ -451,11 +470,8 @@ static enum step read_body(struct hs_conn *c)
 		}
 		size_t max = c->chunked ? SIZE_MAX : (size_t)c->body_left;
 		int n = c->chunked ? recv_into(c, &c->in, max) : recv_into(c, &c->body, max);
-		if (n == -EAGAIN || n == -EWOULDBLOCK) {
-			hs__timer_set(&c->w->loop, &c->timer,
-			              c->w->loop.now_ms + c->w->srv->opt.body_timeout_ms);
-			return STEP_WAIT;
-		}
+		if (n == -EAGAIN || n == -EWOULDBLOCK)
+			return body_wait(c, got);
 		if (n <= 0)
 			return STEP_CLOSE;
 		if (!c->chunked) {
@@ -579,11 +595,18 @@ static enum step finish_response(struct hs_conn *c)
 	return STEP_NEXT;
 }
 
+/* The send deadline runs from the last bytes the client accepted (or the first wait):
+ * a wake-up that sent nothing (the client sending instead of reading) leaves it. */
 static enum step write_response(struct hs_conn *c)
 {
+	size_t out_off = c->out_off, seg = c->seg_next;
+	long long file_left = c->file_left;
 	enum step s = send_body(c);
 	if (s == STEP_WAIT) {
-		hs__timer_set(&c->w->loop, &c->timer, c->w->loop.now_ms + c->w->srv->opt.send_timeout_ms);
+		if (!c->send_deadline_ms || c->out_off != out_off || c->file_left != file_left ||
+		    c->seg_next != seg)
+			c->send_deadline_ms = c->w->loop.now_ms + c->w->srv->opt.send_timeout_ms;
+		hs__timer_set(&c->w->loop, &c->timer, c->send_deadline_ms);
 		return STEP_WAIT;
 	}
 	if (s == STEP_CLOSE)
@@ -721,6 +744,19 @@ static long take_decoded(struct hs_conn *c, void *buf, size_t len)
 static void deferred_arm(struct hs_conn *c);
 static long recv_body(struct hs_conn *c, void *buf, size_t len);
 
+/* Nothing for the handler now: on_body follows when more can be read. The body deadline
+ * runs from the first such wait after the handler last got body bytes, so bytes that
+ * carry none (chunk framing) do not move it. */
+static long stream_wait(struct hs_conn *c)
+{
+	c->body_wanted = true;
+	if (!c->body_deadline_ms)
+		c->body_deadline_ms = c->w->loop.now_ms + c->w->srv->opt.body_timeout_ms;
+	if (c->deferred && !c->in_run)
+		deferred_arm(c);
+	return -EAGAIN;
+}
+
 /* Body bytes already in the input buffer after the head. Returns the bytes copied to
  * buf (Content-Length), or 0 after decoding chunks into c->body, or an error. */
 static long take_buffered(struct hs_conn *c, void *buf, size_t len)
@@ -776,34 +812,46 @@ static long recv_body(struct hs_conn *c, void *buf, size_t len)
 		if (n > 0)
 			return 0;
 	}
-	if (n == -EAGAIN || n == -EWOULDBLOCK) {
-		c->body_wanted = true;
-		c->body_deadline_ms = c->w->loop.now_ms + c->w->srv->opt.body_timeout_ms;
-		if (c->deferred && !c->in_run)
-			deferred_arm(c);
-		return -EAGAIN;
-	}
+	if (n == -EAGAIN || n == -EWOULDBLOCK)
+		return stream_wait(c);
 	if (c->deferred) /* the client is gone or broken: on_abort from the timer */
 		c->failed = true, deferred_arm(c);
 	return stream_fail(c, n == -ENOMEM ? -ENOMEM : -ECONNRESET);
 }
 
+/* Steps (a read, or decoding what it read) one call may take without finding a body
+ * byte: chunk framing that arrives in many small pieces. */
+#define STREAM_STEPS_MAX 64
+
+/* Returns body bytes, 0 at the end of the body (or for len 0), or a negative errno. */
 long hs__stream_read(struct hs_conn *c, void *buf, size_t len)
 {
 	if (c->stream_error)
 		return c->stream_error;
-	for (int guard = 0; len > 0 && guard < 1000; guard++) {
-		if (c->body_off < c->body.len)
-			return take_decoded(c, buf, len);
-		if (body_complete(c))
+	for (int i = 0; len > 0; i++) {
+		long n;
+		if (c->body_off < c->body.len) {
+			n = take_decoded(c, buf, len);
+		} else if (body_complete(c)) {
 			return 0;
-		bool buffered = c->in.len > c->head_len;
-		long n = buffered ? take_buffered(c, buf, len) : recv_body(c, buf, len);
-		if (n != 0) {
-			if (n > 0)
-				c->body_wanted = false;
-			return n;
+		} else if (c->in.len > c->head_len) {
+			n = take_buffered(c, buf, len);
+		} else if (i >= STREAM_STEPS_MAX) {
+			/* All read is decoded: let the worker serve others, and ask the (edge-
+			 * triggered) socket for a fresh event, which brings on_body if more is
+			 * there. Should that fail, the body deadline still ends the wait. */
+			if (c->registered)
+				(void)hs__loop_rearm(&c->w->loop, &c->io, CONN_EVENTS);
+			return stream_wait(c);
+		} else {
+			n = recv_body(c, buf, len);
 		}
+		if (n > 0) {
+			c->body_wanted = false;
+			c->body_deadline_ms = 0; /* progress: the next wait starts a new deadline */
+		}
+		if (n != 0)
+			return n;
 	}
 	return 0;
 }
