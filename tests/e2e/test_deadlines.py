@@ -167,15 +167,8 @@ class Deadlines(harness.ServerTestCase):
         test_body_sent_in_slow_pieces_within_the_deadline_completes does it with
         Content-Length.)"""
         server = self.serve(body=SHORT)
-        client, s = self.raw(server.port)
-        client.send(request("GET", "/a.txt", "HTTP/1.1",
-                            [("Host", "x"), ("Transfer-Encoding", "chunked")]))
-        pieces = int((SHORT + 1) / TICK) + 1
-        for _ in range(pieces):
-            client.send(b"1\r\nx\r\n")
-            time.sleep(TICK)
-        client.send(b"0\r\n\r\n")
-        self.assertStatus(client.read_response(), 200)
+        resp, _ = self.trickle_chunk_data(server.port, "GET", "/a.txt")
+        self.assertStatus(resp, 200)
 
     def test_streamed_body_deadline_is_not_moved_by_chunk_framing(self):
         """The same for a body streamed to a CGI script (the deferred body deadline)."""
@@ -192,17 +185,22 @@ class Deadlines(harness.ServerTestCase):
 
     def test_streamed_body_deadline_moves_with_chunk_data(self):
         server = self.serve("--cgi", "--cgi-timeout", str(LONG), body=SHORT)
-        client, _ = self.raw(server.port)
-        client.send(request("POST", CGI_SLURP[0], "HTTP/1.1",
+        resp, pieces = self.trickle_chunk_data(server.port, "POST", CGI_SLURP[0])
+        self.assertStatus(resp, 200)
+        self.assertEqual(resp.body, b"x" * pieces)
+
+    def trickle_chunk_data(self, port, method, target):
+        """A chunked body of one-byte chunks TICK apart, longer than SHORT in all; the
+        response and the number of chunks."""
+        client, _ = self.raw(port)
+        client.send(request(method, target, "HTTP/1.1",
                             [("Host", "x"), ("Transfer-Encoding", "chunked")]))
         pieces = int((SHORT + 1) / TICK) + 1
         for _ in range(pieces):
             client.send(b"1\r\nx\r\n")
             time.sleep(TICK)
         client.send(b"0\r\n\r\n")
-        resp = client.read_response()
-        self.assertStatus(resp, 200)
-        self.assertEqual(resp.body, b"x" * pieces)
+        return client.read_response(), pieces
 
     # ------------------------------------------------------------------ sending
 

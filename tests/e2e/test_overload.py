@@ -31,6 +31,7 @@ import unittest
 
 import harness
 from harness import beyond_python, get
+from test_hostile import open_fds, wait_fds
 
 TARGET = harness.httpserve_target()
 H11 = ("-p", "HTTP/1.1")
@@ -59,22 +60,6 @@ def cpu_seconds(pid):
     with open(f"/proc/{pid}/stat") as f:
         fields = f.read().rsplit(")", 1)[1].split()
     return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
-
-
-def open_fds(pid):
-    return len(os.listdir(f"/proc/{pid}/fd"))
-
-
-def wait_fds(pid, predicate, timeout):
-    """Polls pid's descriptor count until predicate(count) holds or timeout passes; returns
-    the last count."""
-    deadline = time.monotonic() + timeout
-    for _ in range(int(timeout / 0.05) + 2):
-        count = open_fds(pid)
-        if predicate(count) or time.monotonic() > deadline:
-            return count
-        time.sleep(0.05)
-    return open_fds(pid)
 
 
 def connect(port, timeout=harness.IO_TIMEOUT):

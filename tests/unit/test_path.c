@@ -130,15 +130,13 @@ static unsigned rand_below(unsigned long long *state, unsigned n)
 	return (unsigned)(*state % n);
 }
 
-static size_t hostile_target(unsigned long long *state, char *t, size_t cap)
+/* Up to max_words tokens drawn at random, written into t (cap bytes); their length. */
+static size_t random_words(unsigned long long *state, const char *const *tokens, size_t ntokens,
+                           unsigned max_words, char *t, size_t cap)
 {
-	static const char *const tokens[] = {
-		"..", ".", "/", "//", "%2e", "%2E", "%2f", "%2F", "%2e%2e", ".%2e", "\\",
-		"a", "b", "%", "%2", "%00", "?", "#", " ", "http:", "%252e", "...", "\xe9",
-	};
-	size_t n = 0, words = rand_below(state, 24);
+	size_t n = 0, words = rand_below(state, max_words);
 	for (size_t w = 0; w < words; w++) {
-		const char *tok = tokens[rand_below(state, sizeof tokens / sizeof tokens[0])];
+		const char *tok = tokens[rand_below(state, (unsigned)ntokens)];
 		size_t k = strlen(tok);
 		if (n + k > cap)
 			break;
@@ -146,6 +144,15 @@ static size_t hostile_target(unsigned long long *state, char *t, size_t cap)
 		n += k;
 	}
 	return n;
+}
+
+static size_t hostile_target(unsigned long long *state, char *t, size_t cap)
+{
+	static const char *const tokens[] = {
+		"..", ".", "/", "//", "%2e", "%2E", "%2f", "%2F", "%2e%2e", ".%2e", "\\",
+		"a", "b", "%", "%2", "%00", "?", "#", " ", "http:", "%252e", "...", "\xe9",
+	};
+	return random_words(state, tokens, sizeof tokens / sizeof tokens[0], 24, t, cap);
 }
 
 /* The reference: decode the whole path, then walk it forward with a stack of words. */
@@ -360,16 +367,7 @@ static size_t hostile_redirect_target(unsigned long long *state, char *t, size_t
 		"/", "//", "\\", "\t", "\n", "\r", "\x01", "\x1f", "\x7f", " ", "\xe9", "..",
 		".", "%2f", "%5C", "%09", "evil.com", "http:", "https:", "x:", "?", "#", "@",
 	};
-	size_t n = 0, words = rand_below(state, 16);
-	for (size_t w = 0; w < words; w++) {
-		const char *tok = tokens[rand_below(state, sizeof tokens / sizeof tokens[0])];
-		size_t k = strlen(tok);
-		if (n + k > cap)
-			break;
-		memcpy(t + n, tok, k);
-		n += k;
-	}
-	return n;
+	return random_words(state, tokens, sizeof tokens / sizeof tokens[0], 16, t, cap);
 }
 
 /* Whatever the target, the Location is a path-absolute reference a browser resolves on
