@@ -91,6 +91,22 @@ struct hs_handler {
 	bool ignore_body;
 };
 
+/* HTTPSServer: TLS on every connection of the server, when cert_file, self_signed or
+ * ssl_ctx is set (all unset: plain HTTP). TLS 1.2 and 1.3 only, ECDHE with AEAD ciphers
+ * for 1.2, ALPN "http/1.1", session tickets with keys made at start-up and rotated; no
+ * renegotiation, compression or 0-RTT. */
+struct hs_tls_options {
+	const char *cert_file;     /* a PEM certificate chain */
+	const char *key_file;      /* its private key (PEM); NULL: read from cert_file */
+	const char *password;      /* the key's password, or NULL */
+	bool self_signed;          /* a throwaway ECDSA P-256 certificate made in memory for
+	                              "localhost", the bound address and the host name */
+	void *ssl_ctx;             /* an SSL_CTX * the application made, for full control:
+	                              used as it is (a reference is taken); the rest ignored */
+	char *error;               /* where a failure is described in one line (may be NULL) */
+	size_t error_size;
+};
+
 struct hs_options {
 	const char *host;        /* NULL: all interfaces, dual stack (:: with v4 mapped) */
 	const char *port;        /* NULL: "8000"; "0" picks a free port */
@@ -105,6 +121,7 @@ struct hs_options {
 	long long max_body;      /* 0: 64 MiB; larger request bodies get 413 */
 	bool quiet;              /* no per-request lines; errors are still logged */
 	int log_fd;              /* 0: stderr (2); where default log lines go */
+	struct hs_tls_options tls; /* zero: plain HTTP */
 };
 
 /* Creates a server listening as o says (NULL: defaults), answering with handler h,
@@ -124,9 +141,21 @@ int hs_server_serve_forever(struct hs_server *s);
 void hs_server_shutdown(struct hs_server *s);
 /* Closes the sockets and frees the server (server_close). Not while serving. */
 void hs_server_close(struct hs_server *s);
+/* Whether the server speaks TLS (HTTPSServer). */
+bool hs_server_is_tls(const struct hs_server *s);
+/* The SHA-256 fingerprint of the server's certificate as "AB:CD:...:EF" (95 characters
+ * and a NUL) into out; -ENOTSUP without TLS. */
+int hs_server_tls_fingerprint(const struct hs_server *s, char out[96]);
+/* Reads the certificate, key and password again (after a renewal): new connections use
+ * them, open ones carry on. On failure the old ones stay, the reason is written to
+ * why (one line) and a negative errno returned. Callable from any thread while
+ * serving, not from a signal handler. */
+int hs_server_reload_tls(struct hs_server *s, char *why, size_t why_size);
 
 /* ------------------------------------------------------- the request side */
 
+/* Whether the connection is TLS (HTTPS), as the CGI handler's HTTPS=on says. */
+bool hs_is_tls(const struct hs_conn *c);
 /* The value of the first header named name (case-insensitive), or NULL. */
 const char *hs_header(const struct hs_request *r, const char *name);
 /* rfile.read: copies up to len bytes of the request body (de-chunked); returns the

@@ -455,6 +455,7 @@ enum hs__conn_state {
 	HS__WRITE,     /* sending a queued response */
 	HS__DEFERRED,  /* the slot returned after hs_defer: the handler completes it later */
 	HS__LINGER,    /* closing: response sent, discarding what the client still sends */
+	HS__HANDSHAKE, /* TLS: the handshake, before the first head, under the head's deadline */
 };
 
 /* One file range of a response body: out.data up to out_end goes before it, so part
@@ -470,6 +471,7 @@ struct hs_conn {
 	struct hs__worker *w;
 	struct hs_conn *prev, *next; /* the worker's list of open connections */
 	enum hs__conn_state state;
+	struct hs__tls_conn *tls; /* the TLS transport (NULL: plain) */
 
 	/* input: the current request starts at in.data[0] */
 	struct hs__buf in;
@@ -599,7 +601,55 @@ struct hs_server {
 	size_t max_conns_per_worker;
 	char version_string[128];
 	volatile int stopping; /* set by hs_server_shutdown, read by workers */
+	struct hs__tls_context *tls; /* NULL: plain HTTP */
 };
+
+/* -------------------------------------------- TLS (tls_context.c and tls.c) */
+
+/* The server's TLS context (tls_context.c): the SSL_CTX that new connections use, made
+ * from hs_tls_options (files, a self-signed certificate, or the application's SSL_CTX)
+ * with the protocol settings httpserve.h promises, and replaced whole by a reload. The
+ * workers share it: hs__tls_context_get takes a reference under a lock, so a reload
+ * never pulls a context from under a handshake. Only tls_context.c and tls.c include
+ * OpenSSL; elsewhere an SSL_CTX is a void *. */
+struct hs__tls_context;
+
+/* Makes the context. bound_host is the numeric address the server is bound to (for the
+ * self-signed certificate's names). On failure writes one line to why (which file and
+ * why: missing, unreadable, not PEM, key does not match, wrong password) and returns a
+ * negative errno. */
+int hs__tls_context_new(struct hs__tls_context **out, const struct hs_tls_options *o,
+                        const char *bound_host, char *why, size_t why_size);
+void hs__tls_context_free(struct hs__tls_context *t);
+/* hs_server_reload_tls: the files read again; on failure the old context stays. */
+int hs__tls_context_reload(struct hs__tls_context *t, char *why, size_t why_size);
+/* The SHA-256 fingerprint of the current certificate, "AB:CD:..." (95 chars + NUL). */
+int hs__tls_context_fingerprint(struct hs__tls_context *t, char out[96]);
+/* The current SSL_CTX with a reference taken; give it back with hs__tls_context_put. */
+void *hs__tls_context_get(struct hs__tls_context *t);
+void hs__tls_context_put(void *ssl_ctx);
+
+/* One TLS connection (tls.c): conn.c reads, writes and sends files through these when
+ * c->tls is set, and sees "want more" as -EAGAIN, as from a socket. */
+struct hs__tls_conn;
+/* Whether the first bytes waiting on fd are a TLS handshake record: 1 yes, 0 no (plain
+ * HTTP sent to the HTTPS port), -EAGAIN nothing yet, another negative errno on error. */
+int hs__tls_sniff(int fd);
+/* Sets up c->tls for the connection's socket; -ENOMEM or -EIO. */
+int hs__tls_open(struct hs_conn *c, struct hs__tls_context *t);
+/* Advances the handshake: 1 done, -EAGAIN wants the socket, another negative errno when
+ * it failed (logged by the caller, the connection closed). */
+int hs__tls_handshake(struct hs_conn *c);
+/* recv, send and sendfile over TLS: bytes (> 0), 0 at the end of the stream (read),
+ * -EAGAIN, or a negative errno. A write refused with -EAGAIN is retried with the same
+ * bytes at the same place (more after them is allowed). */
+long hs__tls_read(struct hs_conn *c, void *buf, size_t len);
+long hs__tls_write(struct hs_conn *c, const void *buf, size_t len);
+long hs__tls_sendfile(struct hs_conn *c, int fd, off_t *off, size_t len);
+/* An idle connection gives back OpenSSL's read and write buffers. */
+void hs__tls_idle(struct hs_conn *c);
+/* close_notify (best effort, never waits), then frees c->tls. */
+void hs__tls_close(struct hs_conn *c);
 
 /* server.c: for the driven tests. A server that does not listen, and a way to serve
  * one connected socket (a socketpair end; ownership taken) on the calling thread until
