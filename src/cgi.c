@@ -671,6 +671,8 @@ static void env_request(struct env *e, const struct hs_cgi *cg, struct hs_conn *
 	env_puts(e, "GATEWAY_INTERFACE", "CGI/1.1");
 	env_puts(e, "SERVER_PROTOCOL", proto ? proto : "HTTP/1.0");
 	env_puts(e, "SERVER_PORT", port);
+	if (hs_is_tls(c))
+		env_puts(e, "HTTPS", "on"); /* as Apache and nginx's fastcgi_params say it */
 	env_set(e, "REQUEST_METHOD", r->command, strlen(r->command), true);
 	env_puts(e, "PATH_INFO", p->path_info);
 	env_puts(e, "PATH_TRANSLATED", p->path_translated);

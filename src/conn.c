@@ -83,6 +83,7 @@ static void buf_from_pool(struct hs__worker *w, struct hs__buf *b)
 
 static void release_idle_buffers(struct hs_conn *c)
 {
+	hs__tls_idle(c);
 	buf_to_pool(c->w, &c->in);
 	c->out.len = c->out_off = 0;
 	buf_to_pool(c->w, &c->out);
@@ -149,6 +150,11 @@ struct hs_conn *hs__conn_open(struct hs__worker *w, int fd, const void *sa)
 	w->nconns++;
 	buf_from_pool(w, &c->in);
 	buf_from_pool(w, &c->out);
+	if (w->srv->tls) { /* the handshake comes first, under the head's deadline */
+		c->state = HS__HANDSHAKE;
+		hs__timer_set(&w->loop, &c->timer, w->loop.now_ms + w->srv->opt.header_timeout_ms);
+		return c;
+	}
 	int n = recv_into(c, &c->in, SIZE_MAX);
 	if (n == -EAGAIN || n == -EWOULDBLOCK) {
 		/* nothing yet (a silent client the kernel passed on): it comes with an event */
@@ -223,6 +229,7 @@ void hs__conn_close(struct hs_conn *c)
 	if (c->registered)
 		hs__loop_del(&w->loop, &c->io);
 	c->registered = false;
+	hs__tls_close(c);
 	close(c->io.fd);
 	if (c->file_fd >= 0)
 		close(c->file_fd);
@@ -269,19 +276,59 @@ void hs__conn_free_spare(struct hs__worker *w)
 /* Shutdown: an idle connection closes now, a busy one after its current response. */
 void hs__conn_drain(struct hs_conn *c)
 {
-	if (c->state == HS__READ_HEAD && c->in.len == 0)
+	if ((c->state == HS__READ_HEAD && c->in.len == 0) || c->state == HS__HANDSHAKE)
 		hs__conn_close(c);
 	else
 		c->close_connection = true;
 }
 
+/* ------------------------------------------------------------ transport */
+
+/* The connection's bytes go through its socket, or through TLS (tls.c) when c->tls is
+ * set. Each returns bytes, 0 at the end of the stream (reads) or a file that ended
+ * early (sendfile), or a negative errno: -EAGAIN to wait for the socket. */
+static long transport_recv(struct hs_conn *c, void *buf, size_t len)
+{
+	if (c->tls)
+		return hs__tls_read(c, buf, len);
+	for (;;) {
+		ssize_t n = recv(c->io.fd, buf, len, 0);
+		if (n >= 0 || errno != EINTR)
+			return n >= 0 ? n : -errno;
+	}
+}
+
+static long transport_send(struct hs_conn *c, const void *buf, size_t len, int flags)
+{
+	if (c->tls)
+		return hs__tls_write(c, buf, len);
+	for (;;) {
+		ssize_t n = send(c->io.fd, buf, len, MSG_NOSIGNAL | flags);
+		if (n >= 0 || errno != EINTR)
+			return n >= 0 ? n : -errno;
+	}
+}
+
+static long transport_sendfile(struct hs_conn *c, off_t *off, size_t len)
+{
+	if (c->tls)
+		return hs__tls_sendfile(c, c->file_fd, off, len);
+	for (;;) {
+		ssize_t n = sendfile(c->io.fd, c->file_fd, off, len);
+		if (n >= 0 || errno != EINTR)
+			return n >= 0 ? n : -errno;
+	}
+}
+
 /* ------------------------------------------------------------ reading */
 
 /* A read of got bytes where asked were asked for: less means the socket had no more
- * (nginx's rule), unless an end of stream was signalled, which must still be read. */
+ * (nginx's rule), unless an end of stream was signalled, which must still be read.
+ * Never so over TLS: a read returns one record at most, and a record OpenSSL already
+ * holds would bring no event. */
 static void note_read(struct hs_conn *c, size_t got, size_t asked)
 {
-	c->drained = got < asked && !c->peer_done;
+	c->drained = got < asked && !c->peer_done && !c->tls;
 }
 
 static int recv_into(struct hs_conn *c, struct hs__buf *b, size_t max)
@@ -291,18 +338,12 @@ static int recv_into(struct hs_conn *c, struct hs__buf *b, size_t max)
 	size_t room = b->cap - b->len;
 	if (room > max)
 		room = max;
-	for (;;) {
-		ssize_t n = recv(c->io.fd, b->data + b->len, room, 0);
-		if (n > 0) {
-			b->len += (size_t)n;
-			note_read(c, (size_t)n, room);
-			return (int)n;
-		}
-		if (n == 0)
-			return 0;
-		if (errno != EINTR)
-			return -errno;
+	long n = transport_recv(c, b->data + b->len, room);
+	if (n > 0) {
+		b->len += (size_t)n;
+		note_read(c, (size_t)n, room);
 	}
+	return (int)n;
 }
 
 /* A request line that can never be HTTP, refused before its end arrives (a TLS
@@ -494,17 +535,11 @@ static enum step read_body(struct hs_conn *c)
 static enum step flush_until(struct hs_conn *c, size_t end, int flags)
 {
 	while (c->out_off < end) {
-		ssize_t n = send(c->io.fd, c->out.data + c->out_off, end - c->out_off,
-		                 MSG_NOSIGNAL | flags);
-		if (n > 0) {
+		long n = transport_send(c, c->out.data + c->out_off, end - c->out_off, flags);
+		if (n > 0)
 			c->out_off += (size_t)n;
-			continue;
-		}
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK))
-			return STEP_WAIT;
-		return STEP_CLOSE;
+		else
+			return n == -EAGAIN ? STEP_WAIT : STEP_CLOSE;
 	}
 	return STEP_NEXT;
 }
@@ -519,19 +554,14 @@ static enum step send_file_body(struct hs_conn *c)
 	while (c->file_left > 0) {
 		off_t off = c->file_off;
 		size_t len = (size_t)(c->file_left < SENDFILE_MAX ? c->file_left : SENDFILE_MAX);
-		ssize_t n = sendfile(c->io.fd, c->file_fd, &off, len);
+		long n = transport_sendfile(c, &off, len);
 		if (n > 0) {
 			c->file_off = off;
 			c->file_left -= n;
 			continue;
 		}
-		if (n == 0)
-			return STEP_CLOSE; /* the file shrank: never send a short body and keep going */
-		if (errno == EINTR)
-			continue;
-		if (errno == EAGAIN || errno == EWOULDBLOCK)
-			return STEP_WAIT;
-		return STEP_CLOSE;
+		/* 0: the file shrank: never send a short body and keep going */
+		return n == -EAGAIN ? STEP_WAIT : STEP_CLOSE;
 	}
 	return STEP_NEXT;
 }
@@ -583,6 +613,7 @@ static enum step finish_response(struct hs_conn *c)
 	if (close_at_once)
 		return STEP_CLOSE;
 	if (close_now) {
+		hs__tls_close(c); /* close_notify; what the client still sends is discarded raw */
 		shutdown(c->io.fd, SHUT_WR);
 		c->state = HS__LINGER;
 		hs__timer_set(&c->w->loop, &c->timer, c->w->loop.now_ms + LINGER_MS);
@@ -636,6 +667,41 @@ static enum step linger(struct hs_conn *c)
 	return STEP_WAIT;
 }
 
+/* ------------------------------------------------------------ TLS handshake */
+
+/* HS__HANDSHAKE: the first bytes say whether the client speaks TLS; a plain HTTP request
+ * sent to the HTTPS port gets a plain 400 that says so, at once. Then the handshake runs
+ * until done, and the connection waits for its first request as a new plain one does. */
+static enum step handshake(struct hs_conn *c)
+{
+	if (!c->tls) {
+		int tls = hs__tls_sniff(c->io.fd);
+		if (tls == -EAGAIN)
+			return STEP_WAIT;
+		if (tls < 0)
+			return STEP_CLOSE;
+		if (tls == 0) {
+			hs__request_head_error(c, HS__HEAD_PLAIN_HTTP);
+			return STEP_NEXT;
+		}
+		if (hs__tls_open(c, c->w->srv->tls) < 0)
+			return STEP_CLOSE;
+	}
+	int rc = hs__tls_handshake(c);
+	if (rc == -EAGAIN)
+		return STEP_WAIT;
+	if (rc < 0)
+		return STEP_CLOSE;
+	c->state = HS__READ_HEAD;
+	hs__timer_set(&c->w->loop, &c->timer, c->w->loop.now_ms + c->w->srv->opt.idle_timeout_ms);
+	return STEP_NEXT;
+}
+
+bool hs_is_tls(const struct hs_conn *c)
+{
+	return c->w->srv->tls != NULL;
+}
+
 /* ------------------------------------------------------------ the machine */
 
 static enum step deferred_step(struct hs_conn *c);
@@ -670,6 +736,9 @@ static void conn_run(struct hs_conn *c)
 			break;
 		case HS__DEFERRED:
 			s = deferred_step(c);
+			break;
+		case HS__HANDSHAKE:
+			s = handshake(c);
 			break;
 		default:
 			s = linger(c);
@@ -798,15 +867,12 @@ static long recv_body(struct hs_conn *c, void *buf, size_t len)
 	if (!c->chunked) {
 		if ((long long)len > c->body_left)
 			len = (size_t)c->body_left;
-		do
-			n = recv(c->io.fd, buf, len, 0);
-		while (n < 0 && errno == EINTR);
+		n = transport_recv(c, buf, len);
 		if (n > 0) {
 			note_read(c, (size_t)n, len);
 			c->body_left -= n;
 			return n;
 		}
-		n = n < 0 ? -errno : 0;
 	} else {
 		n = recv_into(c, &c->in, SIZE_MAX);
 		if (n > 0)

@@ -300,6 +300,7 @@ enum hs__head_error {
 	HS__HEAD_TOO_LARGE = -3,     /* 431: the head exceeds HS__MAX_HEAD */
 	HS__HEAD_MALFORMED = -4,     /* 400: no colon, space before colon, bad name
 	                                character, obs-fold, bare CR, NUL */
+	HS__HEAD_PLAIN_HTTP = -5,    /* 400: plain HTTP sent to the HTTPS port */
 };
 
 /* Incremental state of a header block being received; zero it before the first call. */

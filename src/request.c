@@ -200,6 +200,10 @@ void hs__request_head_error(struct hs_conn *c, long err)
 	case HS__HEAD_MALFORMED:
 		refuse(c, 400, "Malformed header line", NULL);
 		break;
+	case HS__HEAD_PLAIN_HTTP:
+		refuse(c, 400, "Plain HTTP request sent to the HTTPS port",
+		       "This port speaks HTTPS: use an https:// URL");
+		break;
 	default:
 		refuse(c, 400, "Malformed chunked body", NULL);
 		break;

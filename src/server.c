@@ -76,6 +76,18 @@ static struct hs_server *server_alloc(const struct hs_options *o, const struct h
 	return s;
 }
 
+/* HTTPSServer: the TLS context, made once the bound address is known (the self-signed
+ * certificate names it). Its error line goes where the options say, if anywhere. */
+static int start_tls(struct hs_server *s)
+{
+	const struct hs_tls_options *t = &s->opt.tls;
+	if (!t->cert_file && !t->self_signed && !t->ssl_ctx)
+		return 0;
+	char unused[256];
+	return hs__tls_context_new(&s->tls, t, s->host, t->error ? t->error : unused,
+	                           t->error ? t->error_size : sizeof unused);
+}
+
 int hs_server_new(struct hs_server **out, const struct hs_options *o,
                   const struct hs_handler *h)
 {
@@ -96,8 +108,32 @@ int hs_server_new(struct hs_server **out, const struct hs_options *o,
 	socklen_t len = sizeof ss;
 	if (getsockname(s->listen_fds[0], (struct sockaddr *)&ss, &len) == 0)
 		hs__sockaddr_string(&ss, s->host, sizeof s->host, &s->port);
+	rc = start_tls(s);
+	if (rc < 0) {
+		hs_server_close(s);
+		return rc;
+	}
 	*out = s;
 	return 0;
+}
+
+bool hs_server_is_tls(const struct hs_server *s)
+{
+	return s->tls != NULL;
+}
+
+int hs_server_tls_fingerprint(const struct hs_server *s, char out[96])
+{
+	return s->tls ? hs__tls_context_fingerprint(s->tls, out) : -ENOTSUP;
+}
+
+int hs_server_reload_tls(struct hs_server *s, char *why, size_t why_size)
+{
+	if (!s->tls) {
+		snprintf(why, why_size, "the server does not speak TLS");
+		return -ENOTSUP;
+	}
+	return hs__tls_context_reload(s->tls, why, why_size);
 }
 
 int hs__server_new_detached(struct hs_server **out, const struct hs_options *o,
@@ -406,6 +442,8 @@ void hs_server_close(struct hs_server *s)
 			close(s->listen_fds[i]);
 	free(s->listen_fds);
 	free(s->workers);
+	if (s->tls)
+		hs__tls_context_free(s->tls);
 	free(s);
 }
 

@@ -61,8 +61,8 @@ MAX_LINE = 1 << 20      # bytes in one status or header line we accept from a se
 
 LOOPBACK = ("127.0.0.1", "::1")
 
-BANNER_RE = re.compile(r"Serving HTTP on (?P<host>\S+) port (?P<port>\d+) "
-                       r"\(http://(?P<url_host>\S+):(?P<url_port>\d+)/\) \.\.\.")
+BANNER_RE = re.compile(r"Serving HTTPS? on (?P<host>\S+) port (?P<port>\d+) "
+                       r"\(https?://(?P<url_host>\S+):(?P<url_port>\d+)/\) \.\.\.")
 IMF_FIXDATE_RE = re.compile(r"(Mon|Tue|Wed|Thu|Fri|Sat|Sun), \d\d "
                             r"(Jan|Feb|Mar|Apr|May|Jun|Jul|Aug|Sep|Oct|Nov|Dec) \d{4} "
                             r"\d\d:\d\d:\d\d GMT")
