@@ -418,9 +418,10 @@ static X509 *self_signed_cert(EVP_PKEY *key, const char *bound_host)
 
 	X509 *x = X509_new();
 	X509_NAME *name = x ? X509_get_subject_name(x) : NULL;
+	time_t now = time(NULL);
 	bool ok = name && X509_set_version(x, X509_VERSION_3) && random_serial(x) &&
-	          X509_gmtime_adj(X509_getm_notBefore(x), -3600) &&
-	          X509_gmtime_adj(X509_getm_notAfter(x), 86400L * SELF_SIGNED_DAYS) &&
+	          X509_time_adj_ex(X509_getm_notBefore(x), 0, -3600, &now) &&
+	          X509_time_adj_ex(X509_getm_notAfter(x), SELF_SIGNED_DAYS, -3600, &now) &&
 	          X509_NAME_add_entry_by_txt(name, "CN", MBSTRING_ASC,
 	                                     (const unsigned char *)"localhost", -1, -1, 0) &&
 	          X509_set_issuer_name(x, name) && X509_set_pubkey(x, key) &&
