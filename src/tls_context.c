@@ -39,7 +39,7 @@
 	"ECDHE-ECDSA-CHACHA20-POLY1305:ECDHE-RSA-CHACHA20-POLY1305"
 #define TLS_GROUPS "X25519:prime256v1:secp384r1"
 #define PEM_MAX_BYTES (1 << 20)      /* a certificate chain or key file, at most */
-#define TICKET_KEY_SECONDS 3600      /* a ticket key encrypts for this long... */
+#define TICKET_KEY_SECONDS 3600      /* a ticket key encrypts for an hour, decrypts for two */
 #define SELF_SIGNED_DAYS 30
 
 /* A session ticket key: its name (sent in the ticket), cipher key and MAC key. */
@@ -56,8 +56,8 @@ struct hs__tls_context {
 	char *password;
 	bool reloadable;
 
-	/* ...and decrypts for one more period, so tickets live at most two. Shared by every
-	 * SSL_CTX this context made, so a reload keeps tickets valid. */
+	/* Session ticket keys, shared by every SSL_CTX this context made, so that tickets
+	 * outlive a reload. OpenSSL's own keys would last as long as the SSL_CTX. */
 	pthread_mutex_t ticket_lock;
 	struct ticket_key ticket[2];   /* [0] current, [1] previous */
 	bool have_previous;
