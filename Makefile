@@ -2,7 +2,7 @@
 # tests and the examples, and runs every test. `make SAN=1` builds into build-san/ with
 # AddressSanitizer and UndefinedBehaviorSanitizer; `make CC=clang` builds with clang;
 # `make faults` builds build-fault/ (sanitized, -DHS_FAULT_INJECTION) and fails every
-# allocation of a scripted run in turn.
+# allocation of a scripted run in turn. TLS needs OpenSSL 3 (Debian: libssl-dev).
 
 VERSION   := 0.1.0
 PREFIX    ?= /usr/local
@@ -30,6 +30,7 @@ CFLAGS    ?=
 LDFLAGS   ?=
 ALLCFLAGS := $(BASEFLAGS) $(OPT) $(CFLAGS)
 ALLLDFLAGS := -pthread $(OPT) $(LDFLAGS)
+LDLIBS    := -lssl -lcrypto
 
 LIB_SRC   := $(sort $(wildcard src/*.c))
 LIB_OBJ   := $(LIB_SRC:src/%.c=$(BUILD)/obj/%.o)
@@ -49,23 +50,31 @@ $(BUILD)/obj/%.o: src/%.c $(wildcard src/*.h) include/httpserve.h
 	@mkdir -p $(@D)
 	$(CC) $(ALLCFLAGS) -c $< -o $@
 
+# The files that include OpenSSL first check, in one line, that its headers are there.
+$(filter $(BUILD)/obj/tls%,$(LIB_OBJ)): | $(BUILD)/openssl.ok
+$(BUILD)/openssl.ok:
+	@mkdir -p $(@D)
+	@printf '#include <openssl/ssl.h>\n' | $(CC) $(ALLCFLAGS) -E -x c - >/dev/null 2>&1 || \
+	{ echo "httpserve: OpenSSL headers are missing: apt-get install libssl-dev" >&2; exit 1; }
+	@touch $@
+
 $(STATIC): $(LIB_OBJ)
 	@mkdir -p $(@D)
 	rm -f $@ && ar rcs $@ $^
 
 $(SHARED): $(LIB_OBJ)
-	$(CC) -shared -Wl,-soname,libhttpserve.so.0 -o $@ $^ $(ALLLDFLAGS)
+	$(CC) -shared -Wl,-soname,libhttpserve.so.0 -o $@ $^ $(ALLLDFLAGS) $(LDLIBS)
 
 $(CMD): cli/main.c $(STATIC) include/httpserve.h
-	$(CC) $(ALLCFLAGS) cli/main.c -o $@ $(STATIC) $(ALLLDFLAGS)
+	$(CC) $(ALLCFLAGS) cli/main.c -o $@ $(STATIC) $(ALLLDFLAGS) $(LDLIBS)
 
 $(BUILD)/tests/%: tests/unit/%.c tests/unit/check.h $(STATIC)
 	@mkdir -p $(@D)
-	$(CC) $(ALLCFLAGS) $< -o $@ $(STATIC) $(ALLLDFLAGS)
+	$(CC) $(ALLCFLAGS) $< -o $@ $(STATIC) $(ALLLDFLAGS) $(LDLIBS)
 
 $(BUILD)/examples/%: examples/%.c $(STATIC) include/httpserve.h
 	@mkdir -p $(@D)
-	$(CC) $(ALLCFLAGS) $< -o $@ $(STATIC) $(ALLLDFLAGS)
+	$(CC) $(ALLCFLAGS) $< -o $@ $(STATIC) $(ALLLDFLAGS) $(LDLIBS)
 
 unit: $(UNIT_BIN)
 	@failed=""; for t in $(UNIT_BIN); do $$t || failed="$$failed $$t"; done; \

@@ -1,18 +1,22 @@
 /*
  * main.c: the httpserve command, a drop-in for `python -m http.server`. It parses the
  * command line as Python's argparse would (same usage, messages and exit status 2),
- * serves the directory with the static handler, prints Python's banner, and turns
- * SIGINT and SIGTERM into a graceful stop. The only code in the project that exits.
+ * serves the directory with the static handler (over HTTPS with --tls-cert, as Python
+ * 3.14, or --tls-self-signed), prints Python's banner, turns SIGINT and SIGTERM into a
+ * graceful stop and, with TLS, SIGHUP into a reload of the certificate. The only code in
+ * the project that exits.
  */
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
 #include <math.h>
+#include <pthread.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/resource.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "httpserve.h"
@@ -37,6 +41,12 @@ static const char help_text[] =
 	"  -p VERSION, --protocol VERSION\n"
 	"                        conform to this HTTP version (default: HTTP/1.0)\n"
 	"  -q, --quiet           do not log each request (errors are still logged)\n"
+	"  --tls-cert PATH       path to the TLS certificate chain file\n"
+	"  --tls-key PATH        path to the TLS key file\n"
+	"  --tls-password-file PATH\n"
+	"                        path to the password file for the TLS key\n"
+	"  --tls-self-signed     serve HTTPS with a throwaway self-signed certificate for\n"
+	"                        localhost (its fingerprint is printed)\n"
 	"  --workers N           worker threads, each with its own event loop\n"
 	"                        (default: online CPUs; 1 serves as HTTPServer)\n"
 	"  --header-timeout SECONDS\n"
@@ -70,6 +80,9 @@ struct cli {
 	bool cgi;
 	int cgi_timeout_ms;
 	bool precompressed;
+	const char *tls_password_file;
+	char *tls_password;
+	char tls_error[512];
 };
 
 static void usage_error(const char *fmt, const char *a, const char *b)
@@ -84,7 +97,8 @@ static void usage_error(const char *fmt, const char *a, const char *b)
 /* ------------------------------------------------------------ option table */
 
 enum opt_id {
-	OPT_HELP, OPT_CGI, OPT_BIND, OPT_DIR, OPT_PROTO, OPT_QUIET, OPT_WORKERS,
+	OPT_HELP, OPT_CGI, OPT_BIND, OPT_DIR, OPT_PROTO, OPT_QUIET, OPT_TLS_CERT, OPT_TLS_KEY,
+	OPT_TLS_PASSWORD_FILE, OPT_TLS_SELF_SIGNED, OPT_WORKERS,
 	OPT_HEADER_TO, OPT_BODY_TO, OPT_SEND_TO, OPT_IDLE_TO, OPT_MAXCONN, OPT_MAXBODY,
 	OPT_SYMLINKS, OPT_CGI_TIMEOUT, OPT_PRECOMPRESSED, OPT_NO_PRECOMPRESSED, OPT_VERSION,
 };
@@ -103,6 +117,10 @@ static const struct opt_def opts[] = {
 	{OPT_DIR, 'd', "--directory", "DIRECTORY"},
 	{OPT_PROTO, 'p', "--protocol", "VERSION"},
 	{OPT_QUIET, 'q', "--quiet", NULL},
+	{OPT_TLS_CERT, 0, "--tls-cert", "PATH"},
+	{OPT_TLS_KEY, 0, "--tls-key", "PATH"},
+	{OPT_TLS_PASSWORD_FILE, 0, "--tls-password-file", "PATH"},
+	{OPT_TLS_SELF_SIGNED, 0, "--tls-self-signed", NULL},
 	{OPT_WORKERS, 0, "--workers", "N"},
 	{OPT_HEADER_TO, 0, "--header-timeout", "SECONDS"},
 	{OPT_BODY_TO, 0, "--body-timeout", "SECONDS"},
@@ -206,6 +224,20 @@ static void apply(struct cli *cli, const struct opt_def *d, const char *v)
 		cli->protocol = v;
 		break;
 	case OPT_QUIET: cli->opt.quiet = true; break;
+	case OPT_TLS_CERT:
+		if (cli->opt.tls.self_signed)
+			usage_error("argument %s: not allowed with argument %s", d->longname,
+			            "--tls-self-signed");
+		cli->opt.tls.cert_file = v;
+		break;
+	case OPT_TLS_KEY: cli->opt.tls.key_file = v; break;
+	case OPT_TLS_PASSWORD_FILE: cli->tls_password_file = v; break;
+	case OPT_TLS_SELF_SIGNED:
+		if (cli->opt.tls.cert_file)
+			usage_error("argument %s: not allowed with argument %s", d->longname,
+			            "--tls-cert");
+		cli->opt.tls.self_signed = true;
+		break;
 	case OPT_PRECOMPRESSED: cli->precompressed = true; break;
 	case OPT_NO_PRECOMPRESSED: cli->precompressed = false; break;
 	case OPT_SYMLINKS:
@@ -227,6 +259,142 @@ static void apply(struct cli *cli, const struct opt_def *d, const char *v)
 	case OPT_MAXCONN: cli->opt.max_connections = (int)parse_int(d, NULL, v, 1, 10000000); break;
 	case OPT_MAXBODY: cli->opt.max_body = parse_int(d, NULL, v, 1, LONG_MAX); break;
 	}
+}
+
+/* ------------------------------------------------------------ TLS arguments */
+
+/* Python's repr() of a file name, as an OSError message shows it. */
+static void py_repr(char *out, size_t size, const char *s)
+{
+	char q = strchr(s, '\'') && !strchr(s, '"') ? '"' : '\'';
+	size_t n = 0;
+	out[n++] = q;
+	for (const unsigned char *p = (const unsigned char *)s; *p && n + 6 < size; p++) {
+		if (*p == '\\' || *p == q)
+			n += (size_t)snprintf(out + n, size - n, "\\%c", *p);
+		else if (*p == '\n' || *p == '\r' || *p == '\t')
+			n += (size_t)snprintf(out + n, size - n, "\\%c", *p == '\n' ? 'n' : *p == '\r' ? 'r' : 't');
+		else if (*p < 0x20 || *p == 0x7f)
+			n += (size_t)snprintf(out + n, size - n, "\\x%02x", *p);
+		else
+			out[n++] = (char)*p;
+	}
+	out[n++] = q;
+	out[n] = 0;
+}
+
+static void password_file_error(const char *path, int err, bool with_name)
+{
+	char name[PATH_MAX * 4 + 3] = "", detail[sizeof name + 128];
+	py_repr(name, sizeof name, path);
+	snprintf(detail, sizeof detail, "[Errno %d] %s%s%s", err, strerror(err),
+	         with_name ? ": " : "", with_name ? name : "");
+	usage_error("Failed to read TLS password file: %s%s", detail, "");
+}
+
+/* One code point of strict UTF-8 at s[0..n): its length, or 0 with why it is not. */
+static size_t utf8_next(const unsigned char *s, size_t n, unsigned *cp, const char **why)
+{
+	size_t len = s[0] < 0x80 ? 1 : s[0] < 0xc2 ? 0 : s[0] < 0xe0 ? 2 : s[0] < 0xf0 ? 3 :
+	             s[0] < 0xf5 ? 4 : 0;
+	*why = "invalid start byte";
+	if (len == 0)
+		return 0;
+	*cp = len == 1 ? s[0] : s[0] & (0x7f >> len);
+	/* the second byte's range rules out overlong forms, surrogates and past U+10FFFF */
+	unsigned char lo = s[0] == 0xe0 ? 0xa0 : s[0] == 0xf0 ? 0x90 : 0x80;
+	unsigned char hi = s[0] == 0xed ? 0x9f : s[0] == 0xf4 ? 0x8f : 0xbf;
+	for (size_t i = 1; i < len; i++) {
+		*why = i >= n ? "unexpected end of data" : "invalid continuation byte";
+		if (i >= n || s[i] < (i == 1 ? lo : 0x80) || s[i] > (i == 1 ? hi : 0xbf))
+			return 0;
+		*cp = *cp << 6 | (s[i] & 0x3f);
+	}
+	return len;
+}
+
+/* str.isspace(), as str.strip() uses it */
+static bool py_space(unsigned cp)
+{
+	return (cp >= 0x09 && cp <= 0x0d) || (cp >= 0x1c && cp <= 0x20) || cp == 0x85 ||
+	       cp == 0xa0 || cp == 0x1680 || (cp >= 0x2000 && cp <= 0x200a) || cp == 0x2028 ||
+	       cp == 0x2029 || cp == 0x202f || cp == 0x205f || cp == 0x3000;
+}
+
+/* open(path, encoding="utf-8").read().strip(): text mode turns \r\n and \r into \n. */
+static char *py_text_strip(char *data, size_t n)
+{
+	size_t m = 0;
+	for (size_t i = 0; i < n; i++) {
+		if (data[i] == '\r' && i + 1 < n && data[i + 1] == '\n')
+			continue;
+		data[m++] = data[i] == '\r' ? '\n' : data[i];
+	}
+	size_t start = m, end = 0, len;
+	unsigned cp = 0;
+	const char *why;
+	for (size_t i = 0; i < m; i += len) {
+		len = utf8_next((unsigned char *)data + i, m - i, &cp, &why);
+		if (len == 0) {
+			char detail[128];
+			snprintf(detail, sizeof detail, "'utf-8' codec can't decode byte 0x%02x in "
+			         "position %zu: %s", (unsigned char)data[i], i, why);
+			usage_error("Failed to read TLS password file: %s%s", detail, "");
+		}
+		if (!py_space(cp)) {
+			start = start < i ? start : i;
+			end = i + len;
+		}
+	}
+	if (memchr(data, 0, m))
+		usage_error("Failed to read TLS password file: %s%s", "the password holds a NUL byte",
+		            "");
+	memmove(data, data + (start < end ? start : 0), start < end ? end - start : 0);
+	data[start < end ? end - start : 0] = 0;
+	return data;
+}
+
+static char *read_password_file(const char *path)
+{
+	int fd = open(path, O_RDONLY | O_CLOEXEC);
+	struct stat st;
+	if (fd < 0 || fstat(fd, &st) < 0)
+		password_file_error(path, errno, true);
+	if (S_ISDIR(st.st_mode))
+		password_file_error(path, EISDIR, true);
+	char *data = NULL;
+	size_t n = 0, cap = 0;
+	for (;;) {
+		if (n + 1 >= cap) {
+			char *more = realloc(data, cap = cap ? cap * 2 : 256);
+			if (!more)
+				password_file_error(path, ENOMEM, false);
+			data = more;
+		}
+		ssize_t got = read(fd, data + n, cap - n - 1);
+		if (got == 0)
+			break;
+		if (got < 0 && errno != EINTR)
+			password_file_error(path, errno, false);
+		n += got > 0 ? (size_t)got : 0;
+	}
+	close(fd);
+	return py_text_strip(data, n);
+}
+
+/* Python's checks after parsing, in its order. */
+static void check_tls_args(struct cli *cli)
+{
+	struct hs_tls_options *t = &cli->opt.tls;
+	if (!t->cert_file && t->key_file)
+		usage_error("--tls-key requires --tls-cert to be set%s%s", "", "");
+	if (cli->tls_password_file) {
+		if (!t->cert_file)
+			usage_error("--tls-password-file requires --tls-cert to be set%s%s", "", "");
+		t->password = cli->tls_password = read_password_file(cli->tls_password_file);
+	}
+	t->error = cli->tls_error;
+	t->error_size = sizeof cli->tls_error;
 }
 
 /* One option word at argv[*i]; returns false if it is not an option. */
@@ -285,6 +453,7 @@ static void parse_args(struct cli *cli, int argc, char **argv)
 	}
 	if (*extra)
 		usage_error("unrecognized arguments: %s%s", extra, "");
+	check_tls_args(cli);
 }
 
 /* ------------------------------------------------------------ running */
@@ -348,6 +517,8 @@ static void check_directory(const char *dir)
 		fail(what, strerror(errno));
 }
 
+/* SIGHUP stays blocked in every thread (the workers inherit the mask) until
+ * start_reloads decides what it means. */
 static void install_signals(void)
 {
 	struct sigaction sa = {.sa_handler = on_signal};
@@ -355,6 +526,75 @@ static void install_signals(void)
 	sigaction(SIGINT, &sa, NULL);
 	sigaction(SIGTERM, &sa, NULL);
 	signal(SIGPIPE, SIG_IGN);
+	sigset_t hup;
+	sigemptyset(&hup);
+	sigaddset(&hup, SIGHUP);
+	pthread_sigmask(SIG_BLOCK, &hup, NULL);
+}
+
+/* ------------------------------------------------------------ SIGHUP: reload */
+
+static pthread_t reload_thread;
+static bool reload_started;
+static int reload_stop; /* atomic: set when serving is over */
+
+/* One line on stderr in one write, as log lines are. */
+static void log_line(const char *fmt, const char *arg)
+{
+	char line[1024];
+	int n = snprintf(line, sizeof line, fmt, arg);
+	if (n >= (int)sizeof line)
+		n = sizeof line - 1, line[n - 1] = '\n';
+	if (n > 0 && write(2, line, (size_t)n) < 0) {
+	}
+}
+
+/* A thread that waits for SIGHUP and reloads the certificate, outside any signal
+ * handler; a SIGHUP sent with reload_stop set ends it. */
+static void *reload_on_sighup(void *arg)
+{
+	sigset_t hup;
+	sigemptyset(&hup);
+	sigaddset(&hup, SIGHUP);
+	(void)arg;
+	for (;;) {
+		int sig;
+		if (sigwait(&hup, &sig) != 0)
+			continue;
+		if (__atomic_load_n(&reload_stop, __ATOMIC_SEQ_CST))
+			return NULL;
+		char why[512] = "";
+		if (hs_server_reload_tls(running, why, sizeof why) < 0)
+			log_line("httpserve: TLS reload failed: %s\n", why);
+		else
+			log_line("%s\n", "TLS certificate reloaded");
+	}
+}
+
+/* With TLS, SIGHUP reloads the certificate; without, it is ignored. */
+static void start_reloads(void)
+{
+	sigset_t hup;
+	sigemptyset(&hup);
+	sigaddset(&hup, SIGHUP);
+	if (hs_server_is_tls(running)) {
+		reload_started = pthread_create(&reload_thread, NULL, reload_on_sighup, NULL) == 0;
+		if (!reload_started)
+			fail("cannot start the TLS reload thread", strerror(errno));
+		return;
+	}
+	signal(SIGHUP, SIG_IGN);
+	pthread_sigmask(SIG_UNBLOCK, &hup, NULL);
+}
+
+static void stop_reloads(void)
+{
+	if (!reload_started)
+		return;
+	__atomic_store_n(&reload_stop, 1, __ATOMIC_SEQ_CST);
+	pthread_kill(reload_thread, SIGHUP);
+	pthread_join(reload_thread, NULL);
+	reload_started = false;
 }
 
 /* Listens, or stops with Python-like wording for the two usual failures. */
@@ -363,6 +603,10 @@ static void start_listening(struct cli *cli, const struct hs_handler *h)
 	int rc = hs_server_new(&running, &cli->opt, h);
 	if (rc >= 0)
 		return;
+	if (cli->tls_error[0]) {
+		fprintf(stderr, "httpserve: %s\n", cli->tls_error);
+		exit(1);
+	}
 	char what[512];
 	if (rc == -ENOENT)
 		snprintf(what, sizeof what, "cannot resolve address '%s'", cli->opt.host);
@@ -372,13 +616,20 @@ static void start_listening(struct cli *cli, const struct hs_handler *h)
 	fail(what, rc == -ENOENT ? "Name or service not known" : strerror(-rc));
 }
 
-static void print_banner(void)
+/* Python's banner; for a self-signed certificate, its fingerprint under it, so that a
+ * client can check what it is about to trust. */
+static void print_banner(const struct cli *cli)
 {
 	char host[64];
 	int port;
 	hs_server_address(running, host, sizeof host, &port);
 	const char *lb = strchr(host, ':') ? "[" : "", *rb = *lb ? "]" : "";
-	printf("Serving HTTP on %s port %d (http://%s%s%s:%d/) ...\n", host, port, lb, host, rb, port);
+	bool tls = hs_server_is_tls(running);
+	printf("Serving %s on %s port %d (%s://%s%s%s:%d/) ...\n", tls ? "HTTPS" : "HTTP", host,
+	       port, tls ? "https" : "http", lb, host, rb, port);
+	char fp[96];
+	if (cli->opt.tls.self_signed && hs_server_tls_fingerprint(running, fp) == 0)
+		printf("Certificate SHA-256 fingerprint: %s\n", fp);
 	fflush(stdout);
 }
 
@@ -405,9 +656,11 @@ int main(int argc, char **argv)
 	start_listening(&cli, &st->base);
 	if (cli.cgi)
 		hs_cgi_server_bind(&cgi, running); /* SERVER_NAME, as HTTPServer.server_bind */
-	print_banner();
+	start_reloads();
+	print_banner(&cli);
 
 	rc = hs_server_serve_forever(running);
+	stop_reloads();
 	if (stop_signal == SIGINT) {
 		printf("\nKeyboard interrupt received, exiting.\n");
 		fflush(stdout);
@@ -418,6 +671,9 @@ int main(int argc, char **argv)
 		hs_cgi_fini(&cgi);
 	else
 		hs_static_fini(st);
+	if (cli.tls_password)
+		explicit_bzero(cli.tls_password, strlen(cli.tls_password));
+	free(cli.tls_password);
 	if (rc < 0)
 		fail("cannot serve", strerror(-rc));
 	return 0;

@@ -78,7 +78,7 @@ for t in "${targets[@]}"; do
 	# shellcheck disable=SC2086
 	"$CC" $CFLAGS $SAN -c "fuzz/fuzz_$t.c" -o "$OUT/fuzz_$t.o"
 	# shellcheck disable=SC2086
-	"$CC" $SAN -fsanitize=fuzzer "$OUT/fuzz_$t.o" "$OUT/libhttpserve-fuzz.a" -pthread \
+	"$CC" $SAN -fsanitize=fuzzer "$OUT/fuzz_$t.o" "$OUT/libhttpserve-fuzz.a" -pthread -lssl -lcrypto \
 		-o "$OUT/fuzz_$t"
 done
 
