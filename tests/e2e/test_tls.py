@@ -234,6 +234,7 @@ class HTTPS(harness.ServerTestCase):
                 break
         took = time.monotonic() - started
         self.assertTrue(closed, "the trickled handshake was never closed")
+        self.assertGreater(took, 3 - 0.5, "closed before its deadline")
         self.assertLess(took, 3 + 2.0 * SLOW)
 
 
