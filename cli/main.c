@@ -339,6 +339,7 @@ static char *py_text_strip(char *data, size_t n)
 			char detail[128];
 			snprintf(detail, sizeof detail, "'utf-8' codec can't decode byte 0x%02x in "
 			         "position %zu: %s", (unsigned char)data[i], i, why);
+			free(data); /* exiting, but leak checkers count what is left */
 			usage_error("Failed to read TLS password file: %s%s", detail, "");
 		}
 		if (!py_space(cp)) {
@@ -346,7 +347,7 @@ static char *py_text_strip(char *data, size_t n)
 			end = i + len;
 		}
 	}
-	if (memchr(data, 0, m))
+	if (memchr(data, 0, m) && (free(data), true))
 		usage_error("Failed to read TLS password file: %s%s", "the password holds a NUL byte",
 		            "");
 	memmove(data, data + (start < end ? start : 0), start < end ? end - start : 0);
@@ -367,15 +368,18 @@ static char *read_password_file(const char *path)
 	for (;;) {
 		if (n + 1 >= cap) {
 			char *more = realloc(data, cap = cap ? cap * 2 : 256);
-			if (!more)
+			if (!more && (free(data), true))
 				password_file_error(path, ENOMEM, false);
 			data = more;
 		}
 		ssize_t got = read(fd, data + n, cap - n - 1);
 		if (got == 0)
 			break;
-		if (got < 0 && errno != EINTR)
-			password_file_error(path, errno, false);
+		if (got < 0 && errno != EINTR) {
+			int err = errno;
+			free(data);
+			password_file_error(path, err, false);
+		}
 		n += got > 0 ? (size_t)got : 0;
 	}
 	close(fd);
