@@ -97,7 +97,8 @@ struct hs_handler {
  * renegotiation, compression or 0-RTT. */
 struct hs_tls_options {
 	const char *cert_file;     /* a PEM certificate chain */
-	const char *key_file;      /* its private key (PEM); NULL: read from cert_file */
+	const char *key_file;      /* its private key (PEM); NULL: read from cert_file; set
+	                              without a certificate, hs_server_new fails (-EINVAL) */
 	const char *password;      /* the key's password, or NULL */
 	bool self_signed;          /* a throwaway ECDSA P-256 certificate made in memory for
 	                              "localhost", the bound address and the host name */
@@ -146,8 +147,8 @@ bool hs_server_is_tls(const struct hs_server *s);
 /* The SHA-256 fingerprint of the server's certificate as "AB:CD:...:EF" (95 characters
  * and a NUL) into out; -ENOTSUP without TLS. */
 int hs_server_tls_fingerprint(const struct hs_server *s, char out[96]);
-/* Reads the certificate, key and password again (after a renewal): new connections use
- * them, open ones carry on. On failure the old ones stay, the reason is written to
+/* Reads the certificate and key files again (after a renewal; the key's password is the
+ * one given at start-up): new connections use them, open ones carry on. On failure the old ones stay, the reason is written to
  * why (one line) and a negative errno returned. Callable from any thread while
  * serving, not from a signal handler. */
 int hs_server_reload_tls(struct hs_server *s, char *why, size_t why_size);

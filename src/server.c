@@ -81,9 +81,15 @@ static struct hs_server *server_alloc(const struct hs_options *o, const struct h
 static int start_tls(struct hs_server *s)
 {
 	const struct hs_tls_options *t = &s->opt.tls;
-	if (!t->cert_file && !t->self_signed && !t->ssl_ctx)
-		return 0;
 	char unused[256];
+	if (!t->cert_file && !t->self_signed && !t->ssl_ctx) {
+		if (!t->key_file && !t->password)
+			return 0;
+		/* a key or a password alone would silently serve plain HTTP */
+		snprintf(t->error ? t->error : unused, t->error ? t->error_size : sizeof unused,
+		         "a TLS key or password was given without a certificate");
+		return -EINVAL;
+	}
 	return hs__tls_context_new(&s->tls, t, s->host, t->error ? t->error : unused,
 	                           t->error ? t->error_size : sizeof unused);
 }

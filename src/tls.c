@@ -64,6 +64,8 @@ int hs__tls_open(struct hs_conn *c, struct hs__tls_context *t)
 		ERR_clear_error();
 		return -ENOMEM;
 	}
+	/* an application's own SSL_CTX may lack them: conn.c's retries rely on both */
+	SSL_set_mode(tc->ssl, SSL_MODE_ENABLE_PARTIAL_WRITE | SSL_MODE_ACCEPT_MOVING_WRITE_BUFFER);
 	SSL_set_accept_state(tc->ssl);
 	c->tls = tc;
 	return 0;

@@ -339,10 +339,36 @@ static void test_bad_addresses(void)
 	CHECK(s == NULL);
 }
 
+/* A TLS key or password without a certificate is refused, never served as plain HTTP;
+ * a server without TLS says so. */
+static void test_tls_half_set(void)
+{
+	char why[128] = "";
+	struct hs_server *s = NULL;
+	struct hs_options o = {.host = "127.0.0.1", .port = "0", .workers = 1,
+	                       .tls = {.key_file = "key.pem", .error = why, .error_size = sizeof why}};
+	CHECK_INT(hs_server_new(&s, &o, &handler_a), -EINVAL);
+	CHECK(s == NULL);
+	CHECK_STR(why, "a TLS key or password was given without a certificate");
+	o.tls.key_file = NULL;
+	o.tls.password = "secret";
+	CHECK_INT(hs_server_new(&s, &o, &handler_a), -EINVAL);
+	o.tls.password = NULL;
+	CHECK_INT(hs_server_new(&s, &o, &handler_a), 0);
+	if (s) {
+		char fp[96];
+		CHECK(!hs_server_is_tls(s));
+		CHECK_INT(hs_server_tls_fingerprint(s, fp), -ENOTSUP);
+		CHECK_INT(hs_server_reload_tls(s, why, sizeof why), -ENOTSUP);
+		hs_server_close(s);
+	}
+}
+
 int main(void)
 {
 	alarm(120); /* a hang is a failure, never a stuck build */
 	test_two_servers();
 	test_bad_addresses();
+	test_tls_half_set();
 	return check_done("test_server");
 }
