@@ -151,6 +151,24 @@ class HTTPS(harness.ServerTestCase):
         self.assertStatus(resp, 200)
         self.assertEqual(resp.body, f"HTTPS=[on] SERVER_PORT=[{self.port}]\n".encode())
 
+    def test_cgi_request_body_streamed_over_tls(self):
+        body = harness.pseudo_random_bytes(1 << 20, seed=5)
+        want = b"%d %s\n" % (len(body), hashlib.sha256(body).hexdigest().encode())
+        client = self.tls()
+        client.send(request("POST", "/cgi-bin/hash.py", "HTTP/1.1",
+                            [("Host", "x"), ("Content-Length", str(len(body)))]) + body)
+        resp = client.read_response()
+        self.assertStatus(resp, 200)
+        self.assertEqual(resp.body, want)
+        chunks = b"".join(b"%x\r\n%s\r\n" % (len(body[i:i + 65536]), body[i:i + 65536])
+                          for i in range(0, len(body), 65536)) + b"0\r\n\r\n"
+        client.send(request("POST", "/cgi-bin/hash.py", "HTTP/1.1",
+                            [("Host", "x"), ("Transfer-Encoding", "chunked"),
+                             ("Connection", "close")]) + chunks)
+        resp = client.read_response()
+        self.assertStatus(resp, 200)
+        self.assertEqual(resp.body, want)
+
     def test_versions_1_2_and_1_3_only(self):
         for version in (ssl.TLSVersion.TLSv1_2, ssl.TLSVersion.TLSv1_3):
             with self.subTest(version=version):
