@@ -11,18 +11,26 @@ large head, a CGI POST with a chunked body, a GET with a body), and checks:
 
 - when the failure hits start-up, the server exits non-zero with one "httpserve: ..." line;
 - otherwise every answer in the script is the expected one, a 500 or 503, or the connection
-  closes early; the server is still running afterwards and serves a final request whole;
+  closes early (over TLS, also in the middle of a file's body, see Walk); the server is still running afterwards and serves a final request whole;
 - it stops cleanly on SIGINT (exit 0), so LeakSanitizer found no leak, and no sanitizer
   report appears anywhere in its output.
 
-The walk ends at the first N that the run no longer reaches (no fault line on stderr). One
-worker thread keeps the order of allocations the same from run to run.
+The walk ends at the first N that the run no longer reaches (no fault line on stderr). Then
+a second walk does the same over HTTPS (--tls-cert with a certificate made by the openssl
+command, skipped with a message without it): a file larger than one TLS record, a listing and
+a 404 kept alive, a HEAD and a range, so that the allocations of the TLS paths (the context,
+each connection's TLS state, the file chunk) fail in turn too; a handshake cut short by the
+failure counts as a closed connection. One worker thread keeps the order of allocations the
+same from run to run.
 """
 
 import argparse
 import os
 import re
+import shutil
 import signal
+import socket
+import ssl
 import subprocess
 import sys
 import time
@@ -32,6 +40,7 @@ MAX_RUNS = 3000          # the walk never goes beyond this N
 WALK_SECONDS = 600       # nor runs longer than this
 ACCEPTABLE_FAILURES = (500, 503)
 
+BIG_FILE_SIZE = 40000     # bytes: more than two TLS records
 CGI_SCRIPT = b"""#!/bin/sh
 printf 'Content-Type: text/plain\\r\\n\\r\\n'
 cat
@@ -58,6 +67,7 @@ class Outcome:
         self.problems = []
         self.reached = False
         self.failed_answers = 0
+        self.cut_short = 0
         self.stderr = ""
 
 
@@ -93,16 +103,85 @@ def script(h):
     ]
 
 
-def run_exchange(h, port, name, data, methods, expected, outcome):
+def tls_script(h):
+    """The HTTPS run: (name, request bytes, methods, expected codes), as script()."""
+    return [
+        ("HTTPS keep-alive large file, listing, 404",
+         h.get("/big.bin", "HTTP/1.1") + h.get("/listdir/", "HTTP/1.1") +
+         h.get("/missing.txt", "HTTP/1.1"),
+         ["GET"] * 3, [200, 200, 404]),
+        ("HTTPS HEAD and a range",
+         h.request("HEAD", "/a.txt", "HTTP/1.1", [("Host", "x")]) +
+         h.get("/big.bin", "HTTP/1.1", [("Range", "bytes=100-20099"), ("Connection", "close")]),
+         ["HEAD", "GET"], [200, 206]),
+    ]
+
+
+class Walk:
+    """One walk: the server's extra arguments, its script, and how a client talks to it."""
+
+    def __init__(self, h, name, args=(), ctx=None):
+        self.h, self.name, self.args, self.ctx = h, name, list(args), ctx
+        self.cut_short = 0   # responses cut short after their head, in the whole walk
+        self.script = tls_script if ctx else script
+        # Over TLS a file goes out through a chunk buffer taken after the head was sent:
+        # when it cannot be had, the response ends short and the connection closes, as for a
+        # file that shrank. A plain file goes out by sendfile, with nothing to allocate.
+        self.cut_short_ok = bool(ctx)
+
+    def exchange(self, port, data):
+        """Sends data on a new connection and reads until the server closes it."""
+        if not self.ctx:
+            return self.h.exchange(port, data)
+        client = self.h.Client(port)
+        try:
+            try:
+                client.sock = self.ctx.wrap_socket(client.sock, server_hostname="localhost")
+            except (ssl.SSLError, ConnectionError):
+                return b""  # the handshake failed: the server closed the connection
+            client.send_quietly(data)
+            try:
+                return client.read_until_close()
+            except ssl.SSLError:  # a record cut short: what came before it is the answer
+                return client._take(len(client._buf))
+        finally:
+            client.close()
+
+    def fetch(self, port, target):
+        if not self.ctx:
+            return self.h.fetch(port, target)
+        return self.h.only_response(self.exchange(port, self.h.get(target)))
+
+
+def tls_walk(h, doc):
+    """The HTTPS walk, with a certificate made in doc.base; None without openssl."""
+    openssl = shutil.which("openssl")
+    if not openssl:
+        return None
+    crt, key = os.path.join(doc.base, "server.crt"), os.path.join(doc.base, "server.key")
+    subprocess.run([openssl, "req", "-x509", "-newkey", "ec", "-pkeyopt",
+                    "ec_paramgen_curve:P-256", "-nodes", "-keyout", key, "-out", crt, "-days",
+                    "2", "-subj", "/CN=localhost"], check=True, capture_output=True, timeout=60)
+    ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)
+    ctx.check_hostname = False
+    ctx.verify_mode = ssl.CERT_NONE
+    return Walk(h, "HTTPS", ["--tls-cert", crt, "--tls-key", key], ctx)
+
+
+def run_exchange(walk, port, name, data, methods, expected, outcome):
     """Sends one exchange and checks its answers; returns the responses read."""
+    h = walk.h
     try:
-        raw = h.exchange(port, data)
+        raw = walk.exchange(port, data)
     except (h.ProtocolError, OSError) as exc:
         outcome.problems.append(f"{name}: {exc}")
         return []
     try:
         responses = h.parse_stream(raw, methods)
     except h.ProtocolError as exc:
+        if walk.cut_short_ok and "stream ended after" in str(exc):
+            outcome.cut_short += 1
+            return []
         outcome.problems.append(f"{name}: unparsable answer {exc}: {raw[:300]!r}")
         return []
     for resp, want in zip(responses, expected):
@@ -115,15 +194,19 @@ def run_exchange(h, port, name, data, methods, expected, outcome):
     return responses
 
 
-def check_final(h, port, doc, outcome):
+def check_final(walk, port, doc, outcome):
     """After the script the server must serve a file whole: the fault was one allocation."""
-    try:
-        resp = h.fetch(port, "/a.txt")
-        if resp.code in ACCEPTABLE_FAILURES:  # the fault struck this request: once more
-            resp = h.fetch(port, "/a.txt")
-    except (h.ProtocolError, OSError) as exc:
-        outcome.problems.append(f"final request: {exc}")
-        return
+    h = walk.h
+    for attempt in range(2):  # the fault may strike the first one (a 5xx, or closed): once more
+        try:
+            resp = walk.fetch(port, "/a.txt")
+        except (h.ProtocolError, OSError) as exc:
+            if attempt == 0:
+                continue
+            outcome.problems.append(f"final request: {exc}")
+            return
+        if resp.code not in ACCEPTABLE_FAILURES:
+            break
     if resp.code != 200 or resp.body != doc.files["/a.txt"]:
         outcome.problems.append(f"final request: {resp.code} {resp.body[:80]!r}")
 
@@ -133,8 +216,9 @@ def sanitizer_reports(text):
             if "Sanitizer" in line or "runtime error:" in line or "LeakSanitizer" in line]
 
 
-def run_once(h, doc, n, trace):
+def run_once(walk, doc, n, trace):
     """Starts the server failing allocation n, runs the script, stops it."""
+    h = walk.h
     outcome = Outcome()
     env = dict(os.environ, HTTPSERVE_FAIL_ALLOC=str(n),
                ASAN_OPTIONS="detect_leaks=1:abort_on_error=0:exitcode=86",
@@ -142,7 +226,7 @@ def run_once(h, doc, n, trace):
     if trace:
         env["HTTPSERVE_FAIL_ALLOC_TRACE"] = "1"
     argv = [h.httpserve_path(), "-b", "127.0.0.1", "-d", doc.root, "--cgi", "--workers", "1",
-            "-p", "HTTP/1.1", "0"]
+            "-p", "HTTP/1.1", *walk.args, "0"]
     server = h.ServerProcess(argv, cwd=doc.root, env=env)
     try:
         server.wait_banner()
@@ -151,12 +235,12 @@ def run_once(h, doc, n, trace):
         check_startup_failure(server, status, n, outcome)
         return outcome
     try:
-        for name, data, methods, expected in script(h):
-            run_exchange(h, server.port, name, data, methods, expected, outcome)
+        for name, data, methods, expected in walk.script(h):
+            run_exchange(walk, server.port, name, data, methods, expected, outcome)
             if server.proc.poll() is not None:
                 break
         else:
-            check_final(h, server.port, doc, outcome)
+            check_final(walk, server.port, doc, outcome)
     finally:
         refused = any("Connection refused" in p for p in outcome.problems)
         exited_alone = (server.wait_exit(h.STOP_TIMEOUT) if refused else server.proc.poll()) \
@@ -202,12 +286,39 @@ def symbolize(text):
 
 
 def make_root(h):
-    doc = h.make_docroot({"cgi-bin/echo.sh": CGI_SCRIPT})
+    doc = h.make_docroot({"cgi-bin/echo.sh": CGI_SCRIPT,
+                          "big.bin": h.pseudo_random_bytes(BIG_FILE_SIZE, seed=4)})
     for top, dirs, files in os.walk(doc.base):
         os.chmod(top, 0o755)
         for name in files:
             os.chmod(os.path.join(top, name), 0o755)
     return doc
+
+
+def walk_all(walk, doc, args, start):
+    """Fails allocations args.first.. of walk's run in turn: (runs with problems, the last N,
+    5xx answers, a verdict line when the walk was cut off)."""
+    failures, n, failed_answers = 0, args.first, 0
+    for n in range(args.first, args.last + 1):
+        if time.monotonic() - start > WALK_SECONDS:
+            return failures, n, failed_answers, f"still walking after {WALK_SECONDS}s at N={n}"
+        outcome = run_once(walk, doc, n, args.trace)
+        failed_answers += outcome.failed_answers
+        walk.cut_short += outcome.cut_short
+        if outcome.problems:
+            failures += 1
+            print(f"fault walk: {walk.name} N={n}: " + "\n    ".join(outcome.problems),
+                  flush=True)
+            if args.trace:
+                print(symbolize(outcome.stderr), flush=True)
+        elif args.verbose:
+            print(f"fault walk: {walk.name} N={n}: ok ({outcome.failed_answers} 5xx)",
+                  flush=True)
+        if not outcome.reached:
+            return failures, n, failed_answers, None
+    if args.last == MAX_RUNS:
+        return failures, n, failed_answers, f"the run still allocates after N={MAX_RUNS}"
+    return failures, n, failed_answers, None
 
 
 def main(argv):
@@ -218,34 +329,30 @@ def main(argv):
     sys.path.insert(0, HERE)
     import harness as h
     doc = make_root(h)
-    start, failures, n, failed_answers = time.monotonic(), 0, args.first, 0
+    status = 0
     try:
-        for n in range(args.first, args.last + 1):
-            if time.monotonic() - start > WALK_SECONDS:
-                print(f"fault walk: FAIL: still walking after {WALK_SECONDS}s at N={n}")
-                return 1
-            outcome = run_once(h, doc, n, args.trace)
-            failed_answers += outcome.failed_answers
-            if outcome.problems:
-                failures += 1
-                print(f"fault walk: N={n}: " + "\n    ".join(outcome.problems), flush=True)
-                if args.trace:
-                    print(symbolize(outcome.stderr), flush=True)
-            elif args.verbose:
-                print(f"fault walk: N={n}: ok ({outcome.failed_answers} 5xx)", flush=True)
-            if not outcome.reached:
-                break
+        walks = [Walk(h, "HTTP")]
+        secure = tls_walk(h, doc)
+        if secure:
+            walks.append(secure)
         else:
-            if args.last == MAX_RUNS:
-                print(f"fault walk: FAIL: the run still allocates after N={MAX_RUNS}")
-                return 1
+            print("fault walk: HTTPS skipped: the openssl command is not installed")
+        for walk in walks:
+            start = time.monotonic()
+            failures, n, failed_answers, cut = walk_all(walk, doc, args, start)
+            if cut:
+                print(f"fault walk: {walk.name}: FAIL: {cut}")
+                status = 1
+                continue
+            verdict = "FAIL" if failures else "ok"
+            print(f"fault walk: {walk.name}: {verdict}: failed each of {n - 1} allocations in "
+                  f"turn ({failed_answers} answers were 500/503, {walk.cut_short} cut short "
+                  f"after their head; {failures} runs with problems) in "
+                  f"{time.monotonic() - start:.0f}s", flush=True)
+            status = status or (1 if failures else 0)
     finally:
         h.remove_tree(doc.base)
-    verdict = "FAIL" if failures else "ok"
-    print(f"fault walk: {verdict}: failed each of {n - 1} allocations in turn "
-          f"({failed_answers} answers were 500/503; {failures} runs with problems) "
-          f"in {time.monotonic() - start:.0f}s")
-    return 1 if failures else 0
+    return status
 
 
 if __name__ == "__main__":
