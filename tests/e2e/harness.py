@@ -124,6 +124,24 @@ def beyond_python(what):
                                            "--reference-only runs python3 in its place")
 
 
+def raise_nofile_limit(want):
+    """Raises this process's soft RLIMIT_NOFILE to want (at most the hard limit), for tests
+    that hold thousands of connections; servers started afterwards inherit it. Returns
+    the limits to restore."""
+    import resource
+    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    target = want if hard == resource.RLIM_INFINITY else min(want, hard)
+    if target > soft:
+        resource.setrlimit(resource.RLIMIT_NOFILE, (target, hard))
+    return soft, hard
+
+
+def restore_nofile_limit(saved):
+    import resource
+    if saved:
+        resource.setrlimit(resource.RLIMIT_NOFILE, saved)
+
+
 def have_ipv6_loopback():
     try:
         with socket.socket(socket.AF_INET6, socket.SOCK_STREAM) as s:

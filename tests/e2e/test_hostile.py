@@ -75,16 +75,11 @@ def setUpModule():
     """Raises RLIMIT_NOFILE (soft, up to the hard limit) for the thousands of connections;
     servers started here inherit it."""
     global _saved_nofile
-    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
-    _saved_nofile = (soft, hard)
-    want = WANT_NOFILE if hard == resource.RLIM_INFINITY else min(WANT_NOFILE, hard)
-    if want > soft:
-        resource.setrlimit(resource.RLIMIT_NOFILE, (want, hard))
+    _saved_nofile = harness.raise_nofile_limit(WANT_NOFILE)
 
 
 def tearDownModule():
-    if _saved_nofile:
-        resource.setrlimit(resource.RLIMIT_NOFILE, _saved_nofile)
+    harness.restore_nofile_limit(_saved_nofile)
 
 
 def nofile_limit():

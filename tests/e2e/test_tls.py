@@ -23,6 +23,7 @@ import unittest
 
 import harness
 import test_cgi as cgi
+from test_request_hygiene import tls_client_hello
 from harness import request
 
 TARGET = harness.httpserve_target()
@@ -233,7 +234,7 @@ class HTTPS(harness.ServerTestCase):
         self.assertEqual(resp.reason, "Plain HTTP request sent to the HTTPS port")
 
     def test_a_trickled_client_hello_is_closed_at_the_deadline_and_delays_no_one(self):
-        hello = _client_hello()
+        hello = tls_client_hello()
         slow = self.connect(self.port)
         started = time.monotonic()
         closed = False
@@ -254,17 +255,6 @@ class HTTPS(harness.ServerTestCase):
         self.assertTrue(closed, "the trickled handshake was never closed")
         self.assertGreater(took, 3 - 0.5, "closed before its deadline")
         self.assertLess(took, 3 + 2.0 * SLOW)
-
-
-def _client_hello():
-    ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)
-    incoming, outgoing = ssl.MemoryBIO(), ssl.MemoryBIO()
-    tls = ctx.wrap_bio(incoming, outgoing, server_hostname="localhost")
-    try:
-        tls.do_handshake()
-    except ssl.SSLWantReadError:
-        pass
-    return outgoing.read()
 
 
 @unittest.skipUnless(OPENSSL, "the openssl command is not installed (apt-get install openssl)")

@@ -15,7 +15,6 @@ PID.
 
 import os
 import random
-import resource
 import shutil
 import socket
 import ssl
@@ -50,16 +49,11 @@ _saved_nofile = None
 def setUpModule():
     """Raises RLIMIT_NOFILE (soft, up to the hard limit) for the thousand connections."""
     global _saved_nofile
-    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
-    _saved_nofile = (soft, hard)
-    want = WANT_NOFILE if hard == resource.RLIM_INFINITY else min(WANT_NOFILE, hard)
-    if want > soft:
-        resource.setrlimit(resource.RLIMIT_NOFILE, (want, hard))
+    _saved_nofile = harness.raise_nofile_limit(WANT_NOFILE)
 
 
 def tearDownModule():
-    if _saved_nofile:
-        resource.setrlimit(resource.RLIMIT_NOFILE, _saved_nofile)
+    harness.restore_nofile_limit(_saved_nofile)
 
 
 def rss_kib(pid):
@@ -319,7 +313,7 @@ class TLSLoad(harness.ServerTestCase):
         server = self.serve("--header-timeout", "10")
         rng = random.Random(7)
         junk = [bytes(rng.randrange(256) for _ in range(n)) for n in (8, 100, 600, 5000)]
-        hello = tls._client_hello()
+        hello = tls.tls_client_hello()
         cases = [b"\x16" + j for j in junk] + [
             b"\x16\x03\x01\x00\x05" + b"\xff" * 5,            # a record of a bogus message
             b"\x16\x03\x01\xff\xff" + b"\x00" * 200,          # a record too long
