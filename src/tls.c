@@ -3,9 +3,10 @@
  * sends files through it exactly as through a socket: bytes, the end of the stream, or
  * -EAGAIN when OpenSSL wants the socket (either way: the connection waits for both
  * directions, edge-triggered, and simply runs its state again). The handshake is a state
- * of its own, before the first request, under the head's deadline. Files go out as
- * full-size records read into a buffer of the connection (kernels without kTLS, such as
- * this project's test machines, cannot encrypt a sendfile). Nothing here blocks, and the
+ * of its own, before the first request, under the head's deadline. Files go out by
+ * SSL_sendfile where the kernel encrypts (kTLS: the "tls" module, and a cipher it takes),
+ * chosen per connection after its handshake; elsewhere as full-size records read into a
+ * buffer of the connection. Nothing here blocks, and the
  * thread's OpenSSL error queue is left empty after every call, so one connection's error
  * never shows up as another's.
  */
@@ -15,6 +16,7 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include <openssl/bio.h>
 #include <openssl/err.h>
 #include <openssl/ssl.h>
 
@@ -28,6 +30,7 @@
 struct hs__tls_conn {
 	SSL *ssl;
 	bool handshaken;
+	bool ktls_send; /* the kernel encrypts what this connection sends: files by sendfile */
 	/* a file's bytes read for SSL_write: file_buf[file_sent..file_len) is not yet
 	 * accepted, and is offered again as it is when OpenSSL asked for a retry */
 	char *file_buf;
@@ -66,6 +69,7 @@ int hs__tls_open(struct hs_conn *c, struct hs__tls_context *t)
 	}
 	/* an application's own SSL_CTX may lack them: conn.c's retries rely on both */
 	SSL_set_mode(tc->ssl, SSL_MODE_ENABLE_PARTIAL_WRITE | SSL_MODE_ACCEPT_MOVING_WRITE_BUFFER);
+	SSL_set_options(tc->ssl, SSL_OP_ENABLE_KTLS); /* used only where the kernel offers it */
 	SSL_set_accept_state(tc->ssl);
 	c->tls = tc;
 	return 0;
@@ -97,6 +101,8 @@ int hs__tls_handshake(struct hs_conn *c)
 	int r = SSL_do_handshake(tc->ssl);
 	if (r == 1) {
 		tc->handshaken = true;
+		tc->ktls_send = BIO_get_ktls_send(SSL_get_wbio(tc->ssl));
+		ERR_clear_error(); /* a kernel without kTLS leaves OpenSSL's attempt queued */
 		return 1;
 	}
 	long e = ssl_result(tc, r);
@@ -138,9 +144,23 @@ static long read_chunk(struct hs__tls_conn *tc, int fd, off_t off, size_t len)
 	return n;
 }
 
+/* kTLS: the kernel reads the file and encrypts it; 0 when the file ends early. */
+static long ktls_sendfile(struct hs__tls_conn *tc, int fd, off_t *off, size_t len)
+{
+	ossl_ssize_t n = SSL_sendfile(tc->ssl, fd, *off, len, 0);
+	if (n >= 0) {
+		*off += n;
+		return (long)n;
+	}
+	long e = ssl_result(tc, (int)n);
+	return e == -EAGAIN ? e : -EIO;
+}
+
 long hs__tls_sendfile(struct hs_conn *c, int fd, off_t *off, size_t len)
 {
 	struct hs__tls_conn *tc = c->tls;
+	if (tc->ktls_send)
+		return ktls_sendfile(tc, fd, off, len);
 	long total = 0;
 	/* a chunk of another range (or none): read afresh from *off */
 	if (tc->file_sent == tc->file_len || tc->file_off + (off_t)tc->file_sent != *off) {

@@ -45,6 +45,16 @@ def make_cert(directory, name, cn="localhost", key="ec"):
     return crt, pem
 
 
+def ktls_tx_count():
+    """Connections ever set up for kernel TLS transmission (/proc/net/tls_stat)."""
+    counts = {}
+    with open("/proc/net/tls_stat") as f:
+        for line in f:
+            name, _, value = line.partition(" ")
+            counts[name] = int(value.split()[0]) if value.split() else 0
+    return counts.get("TlsTxSw", 0) + counts.get("TlsTxDevice", 0)
+
+
 def fingerprint(der):
     digest = hashlib.sha256(der).hexdigest().upper()
     return ":".join(digest[i:i + 2] for i in range(0, len(digest), 2))
@@ -129,6 +139,24 @@ class HTTPS(harness.ServerTestCase):
         self.assertStatus(resp, 206)
         self.assertIn(BIG[:10], resp.body)
         self.assertIn(BIG[-10:], resp.body)
+
+    def test_files_go_through_ktls_where_the_kernel_has_it(self):
+        """Where the kernel offers kTLS, files are sent by SSL_sendfile: its counters of
+        connections the kernel encrypts grow. Elsewhere the user-space path serves them
+        (every other test here)."""
+        try:
+            with open("/proc/sys/net/ipv4/tcp_available_ulp") as f:
+                ulps = f.read().split()
+        except OSError:
+            ulps = []
+        if "tls" not in ulps:
+            raise unittest.SkipTest("this kernel offers no kTLS ('tls' is not in "
+                                    "/proc/sys/net/ipv4/tcp_available_ulp)")
+        before = ktls_tx_count()
+        resp = self.get("/big.bin")
+        self.assertStatus(resp, 200)
+        self.assertEqual(resp.body, BIG)
+        self.assertGreater(ktls_tx_count(), before, "the file was not sent through kTLS")
 
     def test_validators_give_304(self):
         etag = self.get("/a.txt").header("ETag")
