@@ -45,6 +45,7 @@ if [[ ${1:-} == --profile ]]; then
 	for tool in strace perf valgrind; do
 		command -v $tool >/dev/null || { echo "bench: --profile needs $tool" >&2; exit 1; }
 	done
+	[[ ${2:-} == --tls ]] && export PROFILE_TLS=1
 	exec python3 bench/profile.py
 fi
 if [[ ${1:-} == --tls ]]; then  # the TLS group alone: BENCH_ONLY=tls
