@@ -8,8 +8,9 @@ stops every server by PID, writes the raw numbers to bench/results/<stamp>.tsv a
 one table of medians, spread and ratio to nginx, then the performance targets.
 
 Knobs (environment): BENCH_QUICK=1 (one short repetition, 1,000 idle connections: a smoke
-test), BENCH_RUNS, BENCH_SECONDS, BENCH_ONLY=a,b,... (workloads), BENCH_SERVERS=nginx,...
-(rows), BENCH_IDLE (idle connections for h), BENCH_PORT (first port), BENCH_KEEP=1 (keep
+test), BENCH_RUNS, BENCH_SECONDS, BENCH_ONLY=a,b,... (workloads; "tls" is the TLS group
+t1-t4, which runs only when named), BENCH_SERVERS=nginx,... (rows), BENCH_IDLE (idle
+connections for h), BENCH_IDLE_TLS (for t4), BENCH_PORT (first port), BENCH_KEEP=1 (keep
 the temp dir). Every loop is bounded and every server listens on 127.0.0.1 only.
 """
 import json
@@ -19,6 +20,7 @@ import resource
 import shutil
 import signal
 import socket
+import ssl
 import statistics
 import subprocess
 import sys
@@ -34,6 +36,7 @@ RUNS = int(os.environ.get("BENCH_RUNS", "1" if QUICK else "5"))
 SECONDS = int(os.environ.get("BENCH_SECONDS", "1" if QUICK else "8"))
 WARMUP = 0 if QUICK else 1
 IDLE_N = int(os.environ.get("BENCH_IDLE", "1000" if QUICK else "10000"))
+IDLE_TLS_N = int(os.environ.get("BENCH_IDLE_TLS", "1000"))
 PORT0 = int(os.environ.get("BENCH_PORT", "18400"))
 NCPU = os.cpu_count() or 1
 PYTHON = os.environ.get("BENCH_PYTHON", "python3")
@@ -41,6 +44,9 @@ PYTHON = os.environ.get("BENCH_PYTHON", "python3")
 HS_BIN = os.environ.get("HTTPSERVE", os.path.join(REPO, "build", "httpserve"))
 TOOLS = os.environ.get("BENCH_TOOLS", os.path.join(REPO, "build", "bench"))
 REPORT_LUA = os.path.join(HERE, "report.lua")
+# preloaded into wrk for the TLS group: a full handshake per connection, and the same
+# protocol, cipher and group for every server (wrktls.c)
+WRK_TLS = os.path.join(TOOLS, "wrktls.so")
 
 # ------------------------------------------------------------------ rows and workloads
 
@@ -56,6 +62,8 @@ HS_ROWS = [HS, HS_B] if HS_B_BIN else [HS]
 CEILING_FILES = {"ceiling 1m": "1m.bin", "ceiling 100m": "100m.bin"}
 ROWS = ["nginx", "lighttpd", "h2o"] + HS_ROWS + [HS_LOG, "ceiling"] + list(CEILING_FILES) + ["python"]
 ALL_SERVED = ["nginx", "lighttpd", "h2o"] + HS_ROWS + [HS_LOG]
+# over TLS: lighttpd would need its mod_openssl package, left out
+TLS_ROWS = ["nginx", "h2o"] + HS_ROWS
 
 # key: (title, path, connections, wrk threads, extra headers, unit, rows)
 WORKLOADS = {
@@ -74,7 +82,16 @@ WORKLOADS = {
           ALL_SERVED + ["ceiling"]),
     "h": ("(a) while %d idle keep-alive conns are held" % IDLE_N, "/1k.bin", 64, NCPU, [],
           "req/s", HS_ROWS + ["nginx", "lighttpd", "h2o", "ceiling"]),
+    # the TLS group: the same servers started a second time, serving HTTPS with one
+    # ECDSA P-256 certificate, TLS 1.3 with TLS_AES_128_GCM_SHA256 and X25519 (wrktls.c)
+    "t1": ("TLS: 1 KiB, keep-alive, 64 conns", "/1k.bin", 64, NCPU, [], "req/s", TLS_ROWS),
+    "t2": ("TLS: 1 KiB, Connection: close, a full handshake per request, 64 conns",
+           "/1k.bin", 64, NCPU, ["Connection: close"], "req/s", TLS_ROWS),
+    "t3": ("TLS: 1 MiB, keep-alive, 16 conns", "/1m.bin", 16, NCPU, [], "MB/s", TLS_ROWS),
+    "t4": ("TLS: memory per idle connection, %d held" % IDLE_TLS_N, "/1k.bin", 64, NCPU, [],
+           "KiB", TLS_ROWS),
 }
+TLS_KEYS = ("t1", "t2", "t3", "t4")
 
 
 def log(msg):
@@ -204,15 +221,18 @@ def render(template, dest, values):
 
 
 class Server:
-    def __init__(self, name, port, run, root, nofile):
-        self.name, self.port, self.run, self.root = name, port, run, root
+    def __init__(self, name, port, run, root, nofile, tls=None):
+        """tls: (certificate, key) to serve HTTPS (nginx, h2o, httpserve only)."""
+        self.name, self.port, self.run, self.root, self.tls = name, port, run, root, tls
         self.proc, self.log_path = None, None
-        slug = re.sub(r"[^a-z0-9]+", "-", name)
+        slug = re.sub(r"[^a-z0-9]+", "-", name) + ("-tls" if tls else "")
         self.slug = slug
         conns = nofile - 500
         vals = {"PORT": port, "ROOT": root, "RUN": run, "WORKERS": NCPU, "NOFILE": nofile,
                 "WORKER_CONNS": conns}
-        if name == "nginx":
+        if tls:
+            self._init_tls(vals)
+        elif name == "nginx":
             for d in ("nginx-body", "nginx-proxy", "nginx-fastcgi", "nginx-uwsgi", "nginx-scgi"):
                 os.makedirs(os.path.join(run, d), exist_ok=True)
             conf = render("nginx.conf.in", os.path.join(run, "nginx.conf"), vals)
@@ -245,6 +265,30 @@ class Server:
             self.log_path = os.path.join(run, "python-requests.log")
         else:
             raise ValueError(name)
+
+    def _init_tls(self, vals):
+        name, run = self.name, self.run
+        vals.update(CERT=self.tls[0], KEY=self.tls[1])
+        if name == "nginx":
+            for d in ("nginx-body", "nginx-proxy", "nginx-fastcgi", "nginx-uwsgi", "nginx-scgi"):
+                os.makedirs(os.path.join(run, d), exist_ok=True)
+            conf = render("nginx-tls.conf.in", os.path.join(run, "nginx-tls.conf"), vals)
+            self.cmd = ["nginx", "-p", run + "/", "-e", os.path.join(run, "nginx-tls-error.log"),
+                        "-c", conf]
+        elif name == "h2o":
+            hrun = os.path.join(run, "h2o-tls")
+            os.makedirs(hrun, exist_ok=True)
+            os.chmod(hrun, 0o777)
+            os.chmod(self.tls[1], 0o644)  # h2o reads the key after dropping to nobody
+            vals["RUN"] = hrun
+            conf = render("h2o-tls.conf.in", os.path.join(run, "h2o-tls.conf"), vals)
+            self.cmd = ["h2o", "-c", conf]
+        elif name in (HS, HS_B):
+            self.cmd = [HS_B_BIN if name == HS_B else HS_BIN, "-q", "-b", "127.0.0.1", "-d",
+                        self.root, "-p", "HTTP/1.1", "--max-connections", str(vals["WORKER_CONNS"]),
+                        "--tls-cert", self.tls[0], "--tls-key", self.tls[1], str(self.port)]
+        else:
+            raise ValueError(name + " over TLS")
 
     def start(self):
         out = open(os.path.join(self.run, self.slug + ".out"), "ab")
@@ -300,14 +344,21 @@ class Server:
         return os.path.getsize(self.log_path) if self.log_path else 0
 
 
-def http_get(port, path, timeout=30):
+def http_get(port, path, timeout=30, tls=False):
     """One GET that closes the connection; returns (status, body bytes)."""
     s = socket.create_connection(("127.0.0.1", port), timeout=timeout)
+    if tls:
+        ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)
+        ctx.check_hostname, ctx.verify_mode = False, ssl.CERT_NONE
+        s = ctx.wrap_socket(s)
     s.sendall(("GET %s HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n"
                % path).encode())
     data = b""
     while True:
-        chunk = s.recv(1 << 20)
+        try:
+            chunk = s.recv(1 << 20)
+        except ssl.SSLError:  # a TLS peer that closed without close_notify
+            break
         if not chunk:
             break
         data += chunk
@@ -326,11 +377,12 @@ def sanity(srv, root):
         return st == 200 and len(body) == os.path.getsize(os.path.join(root, CEILING_FILES[srv.name]))
     with open(os.path.join(root, "1k.bin"), "rb") as f:
         want = f.read()
-    st, body = http_get(srv.port, "/1k.bin")
+    tls = srv.tls is not None
+    st, body = http_get(srv.port, "/1k.bin", tls=tls)
     ok = st == 200 and body == want
-    st, body = http_get(srv.port, "/dir/")
+    st, body = http_get(srv.port, "/dir/", tls=tls)
     ok = ok and st == 200 and b"file-0999" in body
-    st, body = http_get(srv.port, "/no-such-file")
+    st, body = http_get(srv.port, "/no-such-file", tls=tls)
     return ok and st == 404
 
 
@@ -355,14 +407,14 @@ def tree_ticks(pids):
     return t
 
 
-def wrk(port, path, conns, threads, headers, seconds, server_pid=None):
+def wrk(port, path, conns, threads, headers, seconds, server_pid=None, tls=False):
     """Runs wrk; returns its counts, and with server_pid the CPU shares of the run: the
     server's, wrk's, and everything else's (other people's work on this machine)."""
     pids = tree(server_pid) if server_pid else []
     total0, idle0 = stat_ticks()
     srv0 = tree_ticks(pids)
     kids0 = resource.getrusage(resource.RUSAGE_CHILDREN)
-    r = run_wrk(port, path, conns, threads, headers, seconds)
+    r = run_wrk(port, path, conns, threads, headers, seconds, tls)
     kids1 = resource.getrusage(resource.RUSAGE_CHILDREN)
     total1, idle1 = stat_ticks()
     if r is not None and server_pid:
@@ -377,14 +429,15 @@ def wrk(port, path, conns, threads, headers, seconds, server_pid=None):
     return r
 
 
-def run_wrk(port, path, conns, threads, headers, seconds):
+def run_wrk(port, path, conns, threads, headers, seconds, tls=False):
     cmd = ["wrk", "-t", str(threads), "-c", str(conns), "-d", "%ds" % seconds,
            "--timeout", "10s", "-s", REPORT_LUA]
     for h in headers:
         cmd += ["-H", h]
-    cmd.append("http://127.0.0.1:%d%s" % (port, path))
+    cmd.append("%s://127.0.0.1:%d%s" % ("https" if tls else "http", port, path))
+    env = dict(os.environ, LD_PRELOAD=WRK_TLS) if tls else None
     try:
-        p = subprocess.run(cmd, capture_output=True, text=True, timeout=seconds + 60)
+        p = subprocess.run(cmd, capture_output=True, text=True, timeout=seconds + 60, env=env)
     except subprocess.TimeoutExpired:
         return None
     m = re.search(r"^WRK (.*)$", p.stdout, re.M)
@@ -439,12 +492,13 @@ def run_plain(key, servers, res):
     rows = [n for n in rows if n in servers]
     if not rows:
         return
+    tls = key in TLS_KEYS
     log("== (%s) %s: %s" % (key, title, ", ".join(rows)))
     for n in rows:
         if key == "g":
             servers[n].restart()
         if WARMUP:
-            wrk(servers[n].port, path, conns, threads, headers, WARMUP)
+            wrk(servers[n].port, path, conns, threads, headers, WARMUP, tls=tls)
     for rep in range(RUNS):
         order = rows[rep % len(rows):] + rows[:rep % len(rows)]  # rotate: no fixed slot
         for n in order:
@@ -453,7 +507,7 @@ def run_plain(key, servers, res):
             sampler = Sampler(srv.pid) if key == "g" else None
             if sampler:
                 sampler.start()
-            r = wrk(srv.port, path, conns, threads, headers, SECONDS, srv.pid)
+            r = wrk(srv.port, path, conns, threads, headers, SECONDS, srv.pid, tls=tls)
             extra = {"log_bytes": srv.log_bytes()} if srv.log_path else {}
             if r is not None:
                 extra.update({k: r.pop(k) for k in list(r) if k.startswith("cpu_")})
@@ -539,6 +593,62 @@ def run_idle(servers, res):
             time.sleep(1)
 
 
+def run_idle_tls(servers, res):
+    """(t4): memory per idle TLS connection, as (h) measures it for plain ones, without
+    the concurrent load: RSS with the connections held minus RSS of the fresh server warmed
+    by 1 s of (t1), over the connections held. 3 repetitions, each on a fresh server."""
+    title, path, conns, threads, headers, unit, rows = WORKLOADS["t4"]
+    rows = [n for n in rows if n in servers]
+    log("== (t4) %s: %s" % (title, ", ".join(rows)))
+    for rep in range(min(RUNS, 3)):
+        for n in rows:
+            srv = servers[n]
+            srv.restart()
+            wrk(srv.port, path, conns, threads, headers, 1, tls=True)
+            time.sleep(0.5)
+            base_rss, base_pss = mem_kib(tree(srv.pid))
+            helper = subprocess.Popen([os.path.join(TOOLS, "idletls"), str(srv.port),
+                                       str(IDLE_TLS_N), "120", "/0.bin"],
+                                      stdout=subprocess.PIPE, text=True)
+            try:
+                line = read_line(helper, 90)
+                m = re.match(r"READY open=(\d+) answered=(\d+)", line)
+                if not m:
+                    log("  (t4) %s: the idle helper did not get ready (%r)" % (n, line))
+                    continue
+                opened = int(m.group(1))
+                time.sleep(1)
+                idle_rss, idle_pss = mem_kib(tree(srv.pid))
+            finally:
+                helper.send_signal(signal.SIGTERM)
+                try:
+                    out, _ = helper.communicate(timeout=30)
+                except subprocess.TimeoutExpired:
+                    helper.kill()
+                    out, _ = helper.communicate()
+            m2 = re.search(r"DONE still_open=(\d+)", out or "")
+            per = (idle_rss - base_rss) / max(1, opened)
+            extra = {"idle_opened": opened, "idle_still_open": int(m2.group(1)) if m2 else -1,
+                     "base_rss_kib": base_rss, "idle_rss_kib": idle_rss,
+                     "per_conn_pss_kib": round((idle_pss - base_pss) / max(1, opened), 3)}
+            res.add("t4", "KiB/idle conn", n, rep, per, "KiB", None, extra)
+            log("  (t4) rep %d %-14s %d idle TLS (%d still open at the end): %.2f KiB each"
+                % (rep + 1, n, opened, extra["idle_still_open"], per))
+            time.sleep(1)
+
+
+def read_line(proc, timeout):
+    """The first line of proc's stdout, or "" after timeout seconds."""
+    holder, ready = {}, threading.Event()
+
+    def reader():
+        holder["line"] = proc.stdout.readline()
+        ready.set()
+    threading.Thread(target=reader, daemon=True).start()
+    ready.wait(timeout)
+    return holder.get("line", "")
+
+
 # ------------------------------------------------------------------ the table
 
 def summarize(res_rows):
@@ -578,7 +688,7 @@ def summarize(res_rows):
 
 
 ORDER = ROWS
-METRIC_ORDER = ["a", "b", "c", "d", "e", "f", "g", "h"]
+METRIC_ORDER = ["a", "b", "c", "d", "e", "f", "g", "h", "t1", "t2", "t3", "t4"]
 
 
 def fmt(v):
@@ -595,12 +705,14 @@ SHORT = {("a", "req/s"): "1k keep-alive", ("b", "req/s"): "1k close",
          ("c", "MB/s"): "1m keep-alive", ("d", "MB/s"): "100m 1 conn",
          ("e", "req/s"): "listing 1000", ("f", "req/s"): "404",
          ("g", "req/s"): "1k 1000 conns", ("g", "peak RSS MiB"): "peak RSS sum",
-         ("h", "req/s"): "(a) + idle conns", ("h", "KiB/idle conn"): "per idle conn"}
+         ("h", "req/s"): "(a) + idle conns", ("h", "KiB/idle conn"): "per idle conn",
+         ("t1", "req/s"): "TLS 1k k-alive", ("t2", "req/s"): "TLS handshakes",
+         ("t3", "MB/s"): "TLS 1m k-alive", ("t4", "KiB/idle conn"): "TLS per idle"}
 
 
 def table(summary):
     lines = []
-    hdr = "%-3s %-16s %-14s %10s %-6s %17s %6s %7s %10s %7s  %s" % (
+    hdr = "%-4s %-16s %-14s %10s %-6s %17s %6s %7s %10s %7s  %s" % (
         "", "metric", "server", "median", "unit", "min..max", "spread", "x nginx",
         "2-core est", "x nginx", "notes")
     lines += [hdr, "-" * len(hdr)]
@@ -636,7 +748,7 @@ def table(summary):
                 notes.append("%.0f%% of its (a)" % (100 * s["median"] / a_rate[srv]["median"]))
                 if s["norm"] and a_rate[srv]["norm"]:
                     notes.append("est %.0f%%" % (100 * s["norm"] / a_rate[srv]["norm"]))
-            if wl == "h" and metric == "KiB/idle conn":
+            if wl in ("h", "t4") and metric == "KiB/idle conn":
                 ex = s["extra"]
                 notes.append("%d open, %d still open at end" % (
                     statistics.median(e["idle_opened"] for e in ex),
@@ -646,7 +758,7 @@ def table(summary):
                 notes.append("PSS %s MiB" % fmt(statistics.median(
                     e["peak_pss_kib"] / 1024 for e in s["extra"])))
             nr = s["norm"] / nginx_norm if s["norm"] and nginx_norm else None
-            lines.append("%-3s %-16s %-14s %10s %-6s %17s %5.0f%% %7s %10s %7s  %s" % (
+            lines.append("%-4s %-16s %-14s %10s %-6s %17s %5.0f%% %7s %10s %7s  %s" % (
                 "(%s)" % wl, label[:16], srv, fmt(s["median"]), s["unit"],
                 "%s..%s" % (fmt(s["min"]), fmt(s["max"])), spread,
                 "%.2fx" % ratio if ratio else "-", fmt(s["norm"]),
@@ -733,6 +845,17 @@ def targets(summary, field="median"):
     r = ratio("a", "req/s", HS_LOG, HS)
     if r is not None:
         check("log on: (a) within 15% of log off", r >= 0.85, "%.0f%%" % (100 * r))
+    for wl, metric, want, what in (("t1", "req/s", 1.2, "1 KiB keep-alive"),
+                                   ("t2", "req/s", 1.0, "handshakes/s"),
+                                   ("t3", "MB/s", 1.0, "1 MiB keep-alive")):
+        r = ratio(wl, metric, HS, "nginx")
+        if r is not None:
+            check("(%s) TLS %s >= %gx nginx" % (wl, what, want), r >= want,
+                  "%.2fx nginx, %.2fx h2o" % (r, ratio(wl, metric, HS, "h2o") or 0))
+    h, ng = med("t4", "KiB/idle conn", HS), med("t4", "KiB/idle conn", "nginx")
+    if h is not None and ng:
+        check("(t4) TLS memory per idle conn <= nginx's", h <= ng,
+              "%.2f KiB, nginx %.2f KiB" % (h, ng))
     return "\n".join(out)
 
 
@@ -776,10 +899,58 @@ def freeze_binary(tmp):
         HS_B_BIN = copy
 
 
+def make_cert(run):
+    """One ECDSA P-256 certificate for every TLS server of the run: (cert, key) paths."""
+    cert, key = os.path.join(run, "tls-cert.pem"), os.path.join(run, "tls-key.pem")
+    subprocess.run(["openssl", "req", "-x509", "-newkey", "ec", "-pkeyopt",
+                    "ec_paramgen_curve:P-256", "-nodes", "-days", "2", "-keyout", key,
+                    "-out", cert, "-subj", "/CN=localhost", "-addext",
+                    "subjectAltName=DNS:localhost"], check=True, capture_output=True, timeout=30)
+    return cert, key
+
+
+def start_servers(names, into, port, run, root, nofile, tls):
+    """Starts each named server on the next free port from `port` (HTTPS with tls) and
+    keeps in `into` those that serve correctly; returns the next port to try."""
+    for n in names:
+        while True:  # next free port, bounded
+            with socket.socket() as s:
+                try:
+                    s.bind(("127.0.0.1", port))
+                    break
+                except OSError:
+                    port += 1
+                    if port > PORT0 + 500:
+                        raise RuntimeError("no free port near %d" % PORT0)
+        srv = Server(n, port, run, root, nofile, tls)
+        port += 1
+        into[n] = srv  # from here on, main's finally stops it
+        try:
+            srv.start()
+            ok = sanity(srv, root)
+        except (RuntimeError, OSError, ValueError, IndexError, ssl.SSLError) as e:
+            log("skipping %s: %s" % (n, e))
+            ok = False
+        if not ok:
+            log("skipping %s%s: it did not serve /1k.bin, /dir/ and a 404 correctly"
+                % (n, " (TLS)" if tls else ""))
+            srv.stop()
+            del into[n]
+            continue
+        log("started %-14s pid %-7d port %d: %s" % (n + (" TLS" if tls else ""), srv.pid,
+                                                    srv.port, " ".join(srv.cmd)))
+    return port
+
+
 def main():
-    only = os.environ.get("BENCH_ONLY", "abcdefgh").replace(",", "")
+    # workloads: letters, t1..t4, and "tls" for the whole TLS group
+    only = re.findall(r"t\d|[a-h]", os.environ.get("BENCH_ONLY", "abcdefgh").replace(
+        "tls", "t1t2t3t4"))
     want = os.environ.get("BENCH_SERVERS")
-    names = [n for n in ROWS if not want or n in want.split(",")]
+    plain = [k for k in only if k not in TLS_KEYS]
+    names = [n for n in ROWS if (not want or n in want.split(",")) and plain]
+    tls_names = [n for n in TLS_ROWS if (not want or n in want.split(","))
+                 and any(k in TLS_KEYS for k in only)]
     soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
     resource.setrlimit(resource.RLIMIT_NOFILE, (hard, hard))
     nofile = min(hard, 65536)
@@ -795,7 +966,7 @@ def main():
     run = os.path.join(tmp, "run")
     os.makedirs(run)
     freeze_binary(tmp)
-    servers = {}
+    servers, tls_servers = {}, {}
     interrupted = []
     info = []
 
@@ -808,48 +979,30 @@ def main():
         make_root(root)
         busy = cpu_busy(3)
         info = versions() + [
-            "started: %s; runs %d x %d s per workload and server (warm-up %d s), %d idle conns for (h)"
-            % (time.strftime("%Y-%m-%d %H:%M:%S"), RUNS, SECONDS, WARMUP, IDLE_N),
+            "started: %s; runs %d x %d s per workload and server (warm-up %d s), %d idle conns for (h), "
+            "%d for (t4); workloads %s"
+            % (time.strftime("%Y-%m-%d %H:%M:%S"), RUNS, SECONDS, WARMUP, IDLE_N, IDLE_TLS_N,
+               ",".join(only)),
             "load before start: loadavg %s, CPUs %.0f%% busy over 3 s with no server running"
             % (" ".join("%.2f" % x for x in os.getloadavg()), busy)]
         res.header("\n".join(info))
         for line in info:
             log(line)
         port = PORT0
-        for n in names:
-            while True:  # next free port, bounded
-                with socket.socket() as s:
-                    try:
-                        s.bind(("127.0.0.1", port))
-                        break
-                    except OSError:
-                        port += 1
-                        if port > PORT0 + 500:
-                            raise RuntimeError("no free port near %d" % PORT0)
-            srv = Server(n, port, run, root, nofile)
-            port += 1
-            servers[n] = srv  # from here on, the finally below stops it
-            try:
-                srv.start()
-                ok = sanity(srv, root)
-            except (RuntimeError, OSError, ValueError, IndexError) as e:
-                log("skipping %s: %s" % (n, e))
-                ok = False
-            if not ok:
-                log("skipping %s: it did not serve /1k.bin, /dir/ and a 404 correctly" % n)
-                srv.stop()
-                del servers[n]
-                continue
-            log("started %-14s pid %-7d port %d: %s" % (n, srv.pid, srv.port, " ".join(srv.cmd)))
+        port = start_servers(names, servers, port, run, root, nofile, None)
+        if tls_names:
+            start_servers(tls_names, tls_servers, port, run, root, nofile, make_cert(run))
         for key in only:
             if key == "h":
                 run_idle(servers, res)
+            elif key == "t4":
+                run_idle_tls(tls_servers, res)
             elif key in WORKLOADS:
-                run_plain(key, servers, res)
+                run_plain(key, tls_servers if key in TLS_KEYS else servers, res)
     except KeyboardInterrupt:
         log("interrupted: stopping the servers")
     finally:
-        for srv in servers.values():
+        for srv in list(servers.values()) + list(tls_servers.values()):
             srv.stop()
         if os.environ.get("BENCH_KEEP") != "1":
             shutil.rmtree(tmp, ignore_errors=True)

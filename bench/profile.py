@@ -1,5 +1,6 @@
 #!/usr/bin/env python3
-"""profile.py: where the time goes for workloads (a) and (b) (bench/README.md).
+"""profile.py: where the time goes for workloads (a) and (b) (bench/README.md), or with
+PROFILE_TLS=1 (`run.sh --profile --tls`) for the TLS group's (t1), (t2), (t3), over TLS.
 
 For each server and workload, on a fresh process with a short warm-up:
   - CPU per request: the server's user and system CPU time (/proc/PID/stat, all its
@@ -14,7 +15,7 @@ Writes everything to bench/results/profile-<stamp>/ and prints a summary.
 
     bash bench/run.sh --profile        (or: python3 bench/profile.py after run.sh built the
                                         helpers; PROFILE_SECONDS, PROFILE_SERVERS,
-                                        PROFILE_PARTS=run,callgrind)
+                                        PROFILE_PARTS=run,callgrind, PROFILE_TLS=1)
 """
 import os
 import re
@@ -36,6 +37,14 @@ CG_SERVERS = [s for s in ("httpserve -q", "nginx") if s in SERVERS]
 LOADS = {"a": ("/1k.bin", [], 64, bench.NCPU), "b": ("/1k.bin", ["Connection: close"], 64, bench.NCPU),
          "e": ("/dir/", [], 16, bench.NCPU), "d": ("/100m.bin", [], 1, 1)}
 CG_LOADS = ("a", "b")
+# over TLS (wrk preloaded with wrktls.so, as in bench.py): no callgrind, no ceiling
+TLS = os.environ.get("PROFILE_TLS") == "1"
+if TLS:
+    SERVERS = [s for s in os.environ.get("PROFILE_SERVERS", "httpserve -q,nginx,h2o").split(",")
+               if s in bench.TLS_ROWS]
+    CG_SERVERS = []
+    LOADS = {k: (w[1], w[4], w[2], w[3]) for k, w in bench.WORKLOADS.items()
+             if k in ("t1", "t2", "t3")}
 CLK = os.sysconf("SC_CLK_TCK")
 
 
@@ -63,8 +72,9 @@ def wrk_bg(port, path, headers, seconds, conns=64, threads=bench.NCPU):
            "-s", bench.REPORT_LUA]
     for h in headers:
         cmd += ["-H", h]
-    cmd.append("http://127.0.0.1:%d%s" % (port, path))
-    return subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    cmd.append("%s://127.0.0.1:%d%s" % ("https" if TLS else "http", port, path))
+    env = dict(os.environ, LD_PRELOAD=bench.WRK_TLS) if TLS else None
+    return subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env)
 
 
 def wrk_result(p, seconds):
@@ -84,20 +94,20 @@ def parse_strace(path):
     return calls
 
 
-def profile_server(name, run, root, nofile, out, port, summary):
-    srv = bench.Server(name, port, run, root, nofile)
+def profile_server(name, run, root, nofile, out, port, summary, tls=None):
+    srv = bench.Server(name, port, run, root, nofile, tls)
     try:
         for wl, (path, headers, conns, threads) in LOADS.items():
             if name == "ceiling" and wl in ("d", "e"):
                 continue
             srv.restart() if srv.proc else srv.start()
-            bench.wrk(port, path, conns, threads, headers, 1)
+            bench.wrk(port, path, conns, threads, headers, 1, tls=TLS)
             pids = bench.tree(srv.pid)
             tag = "%s-%s" % (srv.slug, wl)
 
             # CPU per request, undisturbed
             t0 = cpu_ticks(pids)
-            r = bench.wrk(port, path, conns, threads, headers, SECS)
+            r = bench.wrk(port, path, conns, threads, headers, SECS, tls=TLS)
             t1 = cpu_ticks(pids)
             if r:
                 us = [(t1[i] - t0[i]) * 1e6 / CLK / r["requests"] for i in (0, 1)]
@@ -115,7 +125,7 @@ def profile_server(name, run, root, nofile, out, port, summary):
                 cmd += ["-p", str(p)]
             st = subprocess.Popen(cmd, stderr=subprocess.DEVNULL)
             time.sleep(1.0)
-            r = bench.wrk(port, path, conns, threads, headers, SECS)
+            r = bench.wrk(port, path, conns, threads, headers, SECS, tls=TLS)
             st.send_signal(signal.SIGINT)
             st.wait(30)
             if r and r["requests"]:
@@ -255,9 +265,10 @@ def main():
         for line in head:
             log(line)
         port = bench.PORT0 + 100
+        cert = bench.make_cert(run) if TLS else None
         for name in SERVERS if "run" in PARTS else []:
             log("profiling %s" % name)
-            profile_server(name, run, root, nofile, out, port, summary)
+            profile_server(name, run, root, nofile, out, port, summary, cert)
             port += 1
         for name in CG_SERVERS if "callgrind" in PARTS else []:
             log("callgrind %s" % name)

@@ -4,7 +4,9 @@
 # two helpers (the ceiling server and the idle-connection holder, neither part of the
 # product) into build/bench/, then runs bench.py: every server on 127.0.0.1, every
 # workload, one table. BENCH_QUICK=1 makes a short smoke run; `--profile` measures where
-# the time goes for (a) and (b) instead (strace, perf, callgrind). See bench/README.md.
+# the time goes for (a) and (b) instead (strace, perf, callgrind); `--tls` runs the TLS
+# group alone (BENCH_ONLY=tls), which needs two more helpers, idletls and wrktls.so (a
+# library preloaded into wrk). See bench/README.md.
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 repo=$(dirname "$here")
@@ -36,11 +38,18 @@ fi
 mkdir -p build/bench
 cc -O2 -Wall -Wextra -pthread -o build/bench/ceiling bench/ceiling.c
 cc -O2 -Wall -Wextra -o build/bench/idle bench/idle.c
+cc -O2 -Wall -Wextra -o build/bench/idletls bench/idletls.c -lssl -lcrypto
+cc -O2 -Wall -Wextra -shared -fPIC -o build/bench/wrktls.so bench/wrktls.c -ldl -lssl
 
 if [[ ${1:-} == --profile ]]; then
 	for tool in strace perf valgrind; do
 		command -v $tool >/dev/null || { echo "bench: --profile needs $tool" >&2; exit 1; }
 	done
+	[[ ${2:-} == --tls ]] && export PROFILE_TLS=1
 	exec python3 bench/profile.py
+fi
+if [[ ${1:-} == --tls ]]; then  # the TLS group alone: BENCH_ONLY=tls
+	export BENCH_ONLY=tls
+	shift
 fi
 exec python3 bench/bench.py "$@"
