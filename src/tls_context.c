@@ -248,6 +248,12 @@ static SSL_CTX *ctx_new(struct hs__tls_context *t)
 	                          SSL_MODE_RELEASE_BUFFERS);
 	/* stateless tickets only: no server-side cache to grow or to share between workers */
 	SSL_CTX_set_session_cache_mode(ctx, SSL_SESS_CACHE_OFF);
+	/* one ticket per handshake, not TLS 1.3's usual two: a client resumes one connection
+	 * at a time, and each ticket costs an encryption and a MAC (bench/README.md, t2) */
+	SSL_CTX_set_num_tickets(ctx, 1);
+	/* read as much as the socket holds, not a record header and then its record: half
+	 * the reads (bench/README.md, t1); conn.c reads until "want more" anyway */
+	SSL_CTX_set_read_ahead(ctx, 1);
 	SSL_CTX_set_timeout(ctx, TICKET_KEY_SECONDS);
 	SSL_CTX_set_alpn_select_cb(ctx, alpn_cb, NULL);
 	return ctx;
