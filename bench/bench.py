@@ -230,31 +230,38 @@ class Server:
         conns = nofile - 500
         vals = {"PORT": port, "ROOT": root, "RUN": run, "WORKERS": NCPU, "NOFILE": nofile,
                 "WORKER_CONNS": conns}
+        sfx = "-tls" if tls else ""  # the TLS group's files and logs sit beside the plain ones
         if tls:
-            self._init_tls(vals)
-        elif name == "nginx":
+            vals.update(CERT=self.tls[0], KEY=self.tls[1])
+        if name == "nginx":
             for d in ("nginx-body", "nginx-proxy", "nginx-fastcgi", "nginx-uwsgi", "nginx-scgi"):
                 os.makedirs(os.path.join(run, d), exist_ok=True)
-            conf = render("nginx.conf.in", os.path.join(run, "nginx.conf"), vals)
-            self.cmd = ["nginx", "-p", run + "/", "-e", os.path.join(run, "nginx-error.log"),
+            conf = render(f"nginx{sfx}.conf.in", os.path.join(run, f"nginx{sfx}.conf"), vals)
+            self.cmd = ["nginx", "-p", run + "/", "-e", os.path.join(run, f"nginx{sfx}-error.log"),
                         "-c", conf]
-        elif name == "lighttpd":
-            conf = render("lighttpd.conf.in", os.path.join(run, "lighttpd.conf"), vals)
-            self.cmd = ["lighttpd", "-D", "-f", conf]
         elif name == "h2o":
-            hrun = os.path.join(run, "h2o")  # h2o drops to nobody before writing these
+            hrun = os.path.join(run, "h2o" + sfx)  # h2o drops to nobody before writing these
             os.makedirs(hrun, exist_ok=True)
             os.chmod(hrun, 0o777)
+            if tls:
+                os.chmod(self.tls[1], 0o644)  # h2o reads the key after dropping to nobody
             vals["RUN"] = hrun
-            conf = render("h2o.conf.in", os.path.join(run, "h2o.conf"), vals)
+            conf = render(f"h2o{sfx}.conf.in", os.path.join(run, f"h2o{sfx}.conf"), vals)
             self.cmd = ["h2o", "-c", conf]
-        elif name in (HS, HS_B, HS_LOG):
+        elif name in (HS, HS_B) or (name == HS_LOG and not tls):
             self.cmd = [HS_B_BIN if name == HS_B else HS_BIN, "-b", "127.0.0.1", "-d", root, "-p", "HTTP/1.1",
                         "--max-connections", str(conns), str(port)]
+            if tls:
+                self.cmd[-1:-1] = ["--tls-cert", self.tls[0], "--tls-key", self.tls[1]]
             if name != HS_LOG:
                 self.cmd.insert(1, "-q")
             else:
                 self.log_path = os.path.join(run, "httpserve-requests.log")
+        elif tls:
+            raise ValueError(name + " over TLS")
+        elif name == "lighttpd":
+            conf = render("lighttpd.conf.in", os.path.join(run, "lighttpd.conf"), vals)
+            self.cmd = ["lighttpd", "-D", "-f", conf]
         elif name == "ceiling":
             self.cmd = [os.path.join(TOOLS, "ceiling"), str(port), str(NCPU)]
         elif name in CEILING_FILES:
@@ -265,30 +272,6 @@ class Server:
             self.log_path = os.path.join(run, "python-requests.log")
         else:
             raise ValueError(name)
-
-    def _init_tls(self, vals):
-        name, run = self.name, self.run
-        vals.update(CERT=self.tls[0], KEY=self.tls[1])
-        if name == "nginx":
-            for d in ("nginx-body", "nginx-proxy", "nginx-fastcgi", "nginx-uwsgi", "nginx-scgi"):
-                os.makedirs(os.path.join(run, d), exist_ok=True)
-            conf = render("nginx-tls.conf.in", os.path.join(run, "nginx-tls.conf"), vals)
-            self.cmd = ["nginx", "-p", run + "/", "-e", os.path.join(run, "nginx-tls-error.log"),
-                        "-c", conf]
-        elif name == "h2o":
-            hrun = os.path.join(run, "h2o-tls")
-            os.makedirs(hrun, exist_ok=True)
-            os.chmod(hrun, 0o777)
-            os.chmod(self.tls[1], 0o644)  # h2o reads the key after dropping to nobody
-            vals["RUN"] = hrun
-            conf = render("h2o-tls.conf.in", os.path.join(run, "h2o-tls.conf"), vals)
-            self.cmd = ["h2o", "-c", conf]
-        elif name in (HS, HS_B):
-            self.cmd = [HS_B_BIN if name == HS_B else HS_BIN, "-q", "-b", "127.0.0.1", "-d",
-                        self.root, "-p", "HTTP/1.1", "--max-connections", str(vals["WORKER_CONNS"]),
-                        "--tls-cert", self.tls[0], "--tls-key", self.tls[1], str(self.port)]
-        else:
-            raise ValueError(name + " over TLS")
 
     def start(self):
         out = open(os.path.join(self.run, self.slug + ".out"), "ab")
