@@ -89,6 +89,15 @@ struct hs_handler {
 	 * the next request is found where it starts, but its bytes are dropped as they
 	 * arrive instead of held; hs_read_body then finds nothing. */
 	bool ignore_body;
+	/* true (ThreadingHTTPServer's model): the slots may block. Each request is handed to
+	 * a thread of the server's handler pool (hs_options.handler_threads) while the
+	 * workers go on serving other connections. In such a slot hs_read_body waits for
+	 * body bytes (under the body deadline), hs_write, hs_send_file and hs_flush_headers
+	 * wait while the client is slow (under the send deadline) and return an error the
+	 * slot sees (-EPIPE, -ECONNRESET, -ETIMEDOUT, -ECANCELED at shutdown) when the client
+	 * is gone; hs_defer and hs_watch_new are refused (-EINVAL). When every pool thread is
+	 * busy a request waits in a queue of handler_queue; past it, 503. */
+	bool blocking;
 };
 
 /* HTTPSServer: TLS on every connection of the server, when cert_file, self_signed or
@@ -123,6 +132,9 @@ struct hs_options {
 	bool quiet;              /* no per-request lines; errors are still logged */
 	int log_fd;              /* 0: stderr (2); where default log lines go */
 	struct hs_tls_options tls; /* zero: plain HTTP */
+	int handler_threads;     /* 0: 16; the pool that runs a blocking handler's slots */
+	int handler_queue;       /* 0: 4 per pool thread; requests waiting for a pool thread
+	                            beyond this get 503 */
 };
 
 /* Creates a server listening as o says (NULL: defaults), answering with handler h,
@@ -152,6 +164,23 @@ int hs_server_tls_fingerprint(const struct hs_server *s, char out[96]);
  * why (one line) and a negative errno returned. Callable from any thread while
  * serving, not from a signal handler. */
 int hs_server_reload_tls(struct hs_server *s, char *why, size_t why_size);
+
+/* ------------------------------------------------------ your own event loop */
+
+/* For an application with an event loop of its own (poll, epoll, libuv, GLib): the
+ * server runs as one worker in the caller's thread, and no worker thread is created
+ * (a blocking handler still gets its pool). hs_server_embed prepares it instead of
+ * hs_server_serve_forever (the server must have been made with workers 0 or 1;
+ * -EINVAL otherwise, -EBUSY when it already serves). Then: watch hs_server_fd for
+ * reading, call hs_server_step whenever it is readable or hs_server_next_timeout's
+ * milliseconds have passed. hs_server_step does what is ready and never blocks; it
+ * returns 0 while serving, 1 once a shutdown has finished draining (then
+ * hs_server_close), or a negative errno. hs_server_next_timeout is -1 when no deadline
+ * runs. All three, and hs_server_embed, are called from the same thread. */
+int hs_server_embed(struct hs_server *s);
+int hs_server_fd(const struct hs_server *s);
+int hs_server_step(struct hs_server *s);
+int hs_server_next_timeout(const struct hs_server *s);
 
 /* ------------------------------------------------------- the request side */
 
