@@ -38,13 +38,15 @@ UNIT_SRC  := $(sort $(wildcard tests/unit/test_*.c))
 UNIT_BIN  := $(UNIT_SRC:tests/unit/%.c=$(BUILD)/tests/%)
 EX_SRC    := $(sort $(wildcard examples/*.c))
 EX_BIN    := $(EX_SRC:examples/%.c=$(BUILD)/examples/%)
+PROG_SRC  := $(sort $(wildcard tests/progs/*.c))
+PROG_BIN  := $(PROG_SRC:tests/progs/%.c=$(BUILD)/tests/progs/%)
 
 STATIC    := $(BUILD)/libhttpserve.a
 SHARED    := $(BUILD)/libhttpserve.so
 CMD       := $(BUILD)/httpserve
 
 .PHONY: all test unit e2e valgrind faults install clean fuzz bench
-all: $(STATIC) $(SHARED) $(CMD) $(EX_BIN)
+all: $(STATIC) $(SHARED) $(CMD) $(EX_BIN) $(PROG_BIN)
 
 $(BUILD)/obj/%.o: src/%.c $(wildcard src/*.h) include/httpserve.h
 	@mkdir -p $(@D)
@@ -76,17 +78,22 @@ $(BUILD)/examples/%: examples/%.c $(STATIC) include/httpserve.h
 	@mkdir -p $(@D)
 	$(CC) $(ALLCFLAGS) $< -o $@ $(STATIC) $(ALLLDFLAGS) $(LDLIBS)
 
+# Programs the end-to-end tests drive (servers built on the library).
+$(BUILD)/tests/progs/%: tests/progs/%.c $(STATIC) include/httpserve.h
+	@mkdir -p $(@D)
+	$(CC) $(ALLCFLAGS) $< -o $@ $(STATIC) $(ALLLDFLAGS) $(LDLIBS)
+
 unit: $(UNIT_BIN)
 	@failed=""; for t in $(UNIT_BIN); do $$t || failed="$$failed $$t"; done; \
 	if [ -n "$$failed" ]; then echo "unit tests FAILED:$$failed"; exit 1; fi
 
-e2e: $(CMD) $(EX_BIN)
+e2e: $(CMD) $(EX_BIN) $(PROG_BIN)
 	$(PYTHON) tests/e2e/run.py --build $(BUILD) $(if $(filter 1,$(SAN)),--sanitized)
 
 test: all unit e2e
 
 # The end-to-end suite with the command under valgrind's memcheck (leaks included).
-valgrind: $(CMD) $(EX_BIN)
+valgrind: $(CMD) $(EX_BIN) $(PROG_BIN)
 	rm -rf $(BUILD)/valgrind
 	$(PYTHON) tests/e2e/run.py --build $(BUILD) --valgrind $(BUILD)/valgrind
 

@@ -132,7 +132,8 @@ struct hs_options {
 	bool quiet;              /* no per-request lines; errors are still logged */
 	int log_fd;              /* 0: stderr (2); where default log lines go */
 	struct hs_tls_options tls; /* zero: plain HTTP */
-	int handler_threads;     /* 0: 16; the pool that runs a blocking handler's slots */
+	int handler_threads;     /* 0: 16; the pool that runs blocking slots, made when the
+	                            handler is blocking or this is set */
 	int handler_queue;       /* 0: 4 per pool thread; requests waiting for a pool thread
 	                            beyond this get 503 */
 };
@@ -250,6 +251,15 @@ struct hs_server *hs_conn_server(const struct hs_conn *c);
 /* responses[code]: the reason phrase and explanation of CPython 3.13's HTTPStatus.
  * Returns false (and "???" for both) for a code it does not know. */
 bool hs_responses(int code, const char **shortmsg, const char **longmsg);
+
+/* ------------------------------------------------------ blocking slots */
+
+/* In a slot of a handler that is not blocking: the rest of this request runs fn on a
+ * thread of the handler pool, as a blocking slot (see hs_handler.blocking), and the slot
+ * returns 0 at once. For a handler that answers some requests at once (files) and some
+ * slowly (a database). Returns 0; -ENOTSUP without a pool (set handler_threads);
+ * -EBUSY after hs_defer or a second call. In a blocking slot it calls fn at once. */
+int hs_run_blocking(struct hs_conn *c, hs_method_fn *fn);
 
 /* ------------------------------------------------------ deferred responses */
 

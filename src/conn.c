@@ -21,6 +21,7 @@
  */
 #include <errno.h>
 #include <netinet/in.h>
+#include <poll.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/epoll.h>
@@ -37,7 +38,7 @@
 #define LINGER_MS 2000
 #define SENDFILE_MAX (1LL << 30)
 
-enum step { STEP_NEXT, STEP_WAIT, STEP_CLOSE };
+enum step { STEP_NEXT, STEP_WAIT, STEP_CLOSE, STEP_LENT };
 
 static void on_conn_event(struct hs__io *io, uint32_t events);
 static void conn_run(struct hs_conn *c);
@@ -203,6 +204,9 @@ static void reset_request(struct hs_conn *c)
 	c->events = 0;
 	c->woke_iteration = 0;
 	c->send_deadline_ms = c->body_deadline_ms = 0;
+	c->pool_error = 0;
+	c->out_dropped = c->out_start = 0;
+	c->pool_slot = NULL;
 }
 
 static void free_conn(struct hs_conn *c)
@@ -276,6 +280,8 @@ void hs__conn_free_spare(struct hs__worker *w)
 /* Shutdown: an idle connection closes now, a busy one after its current response. */
 void hs__conn_drain(struct hs_conn *c)
 {
+	if (c->state == HS__POOL)
+		return; /* lent: it closes when it comes back */
 	if ((c->state == HS__READ_HEAD && c->in.len == 0) || c->state == HS__HANDSHAKE)
 		hs__conn_close(c);
 	else
@@ -705,6 +711,7 @@ bool hs_is_tls(const struct hs_conn *c)
 /* ------------------------------------------------------------ the machine */
 
 static enum step deferred_step(struct hs_conn *c);
+static enum step lend(struct hs_conn *c);
 
 /* The connection waits for the kernel: the first time, its socket joins the epoll set
  * (edge-triggered; registering reports what is already readable or writable). */
@@ -740,6 +747,9 @@ static void conn_run(struct hs_conn *c)
 		case HS__HANDSHAKE:
 			s = handshake(c);
 			break;
+		case HS__POOL:
+			s = lend(c);
+			break;
 		default:
 			s = linger(c);
 			break;
@@ -753,12 +763,16 @@ static void conn_run(struct hs_conn *c)
 			hs__conn_close(c);
 			return;
 		}
+		if (s == STEP_LENT)
+			return; /* a pool thread has it now: not another touch */
 	}
 }
 
 static void on_conn_event(struct hs__io *io, uint32_t events)
 {
 	struct hs_conn *c = (struct hs_conn *)((char *)io - offsetof(struct hs_conn, io));
+	if (c->state == HS__POOL)
+		return; /* lent: its worker takes up the socket's state when it comes back */
 	c->events |= events;
 	/* An edge without EPOLLIN (room to write, as at registration) brings no input:
 	 * a read would only say EAGAIN. */
@@ -906,7 +920,7 @@ long hs__stream_read(struct hs_conn *c, void *buf, size_t len)
 			/* All read is decoded: let the worker serve others, and ask the (edge-
 			 * triggered) socket for a fresh event, which brings on_body if more is
 			 * there. Should that fail, the body deadline still ends the wait. */
-			if (c->registered)
+			if (c->registered && !hs__conn_in_pool(c))
 				(void)hs__loop_rearm(&c->w->loop, &c->io, CONN_EVENTS);
 			return stream_wait(c);
 		} else {
@@ -924,13 +938,20 @@ long hs__stream_read(struct hs_conn *c, void *buf, size_t len)
 
 /* ------------------------------------------------------------ deferred responses */
 
+/* Whether bytes or file ranges of the response wait to be sent. */
+static bool output_pending(const struct hs_conn *c)
+{
+	return c->out_off < c->out.len || c->file_left > 0 ||
+	       c->seg_next * sizeof(struct hs__file_seg) < c->segs.len;
+}
+
 /* The earliest deadline running for a deferred response (INT64_MAX: none). */
 static int64_t deferred_deadline(const struct hs_conn *c)
 {
 	if (c->failed)
 		return c->w->loop.now_ms;
 	int64_t d = INT64_MAX;
-	if (c->out_off < c->out.len && c->send_deadline_ms)
+	if (output_pending(c) && c->send_deadline_ms)
 		d = c->send_deadline_ms;
 	if (c->body_wanted && c->body_deadline_ms && c->body_deadline_ms < d)
 		d = c->body_deadline_ms;
@@ -949,18 +970,24 @@ static void deferred_arm(struct hs_conn *c)
  * 0 (all sent, or EAGAIN) or a negative errno. */
 static int deferred_send(struct hs_conn *c)
 {
-	size_t before = c->out_off;
-	enum step s = flush_out(c, 0);
+	size_t before = c->out_off, seg = c->seg_next;
+	long long file_left = c->file_left;
+	enum step s = send_body(c); /* in order: queued file ranges lie between the bytes */
 	if (s == STEP_CLOSE)
 		return -EPIPE;
-	if (c->out_off == c->out.len) {
+	if (s == STEP_NEXT) {
 		c->out.len = c->out_off = 0;
+		c->segs.len = c->seg_next = 0;
 		c->send_deadline_ms = 0;
 		return 0;
 	}
-	if (c->out_off != before || !c->send_deadline_ms)
+	if (c->out_off != before || c->seg_next != seg || c->file_left != file_left ||
+	    !c->send_deadline_ms)
 		c->send_deadline_ms = c->w->loop.now_ms + c->w->srv->opt.send_timeout_ms;
-	if (c->out_off >= 65536 && c->out_off * 2 >= c->out.len) {
+	/* file ranges are placed by offsets into out: it moves only when none is left */
+	bool segs_done = c->seg_next * sizeof(struct hs__file_seg) == c->segs.len &&
+	                 c->file_left == 0;
+	if (segs_done && c->out_off >= 65536 && c->out_off * 2 >= c->out.len) {
 		/* keep the buffer from creeping forward while a producer streams */
 		memmove(c->out.data, c->out.data + c->out_off, c->out.len - c->out_off);
 		c->out.len -= c->out_off;
@@ -989,9 +1016,9 @@ static enum step deferred_step(struct hs_conn *c)
 				c->dops->on_body(c, c->darg);
 			continue;
 		}
-		if (c->out_off < c->out.len && deferred_send(c) < 0)
+		if (output_pending(c) && deferred_send(c) < 0)
 			return STEP_CLOSE;
-		if (c->out_off == c->out.len && c->drain_wanted) {
+		if (!output_pending(c) && c->drain_wanted) {
 			c->drain_wanted = false;
 			if (c->dops->on_drain)
 				c->dops->on_drain(c, c->darg);
@@ -1051,6 +1078,8 @@ static int own_request(struct hs_conn *c)
 
 int hs_defer(struct hs_conn *c, const struct hs_defer_ops *ops, void *arg)
 {
+	if (hs__conn_in_pool(c))
+		return -EINVAL; /* a blocking slot simply waits */
 	if (c->deferred || !c->req)
 		return -EBUSY;
 	int rc = own_request(c);
@@ -1065,6 +1094,8 @@ int hs_defer(struct hs_conn *c, const struct hs_defer_ops *ops, void *arg)
 
 int hs_flush(struct hs_conn *c)
 {
+	if (hs__conn_in_pool(c))
+		return hs__conn_pool_flush(c);
 	if (!c->deferred || c->finished)
 		return 0;
 	if (c->failed)
@@ -1075,7 +1106,7 @@ int hs_flush(struct hs_conn *c)
 		deferred_arm(c);
 		return -EPIPE;
 	}
-	if (c->out_off < c->out.len)
+	if (output_pending(c))
 		c->drain_wanted = true;
 	if (!c->in_run)
 		deferred_arm(c);
@@ -1084,7 +1115,11 @@ int hs_flush(struct hs_conn *c)
 
 size_t hs_pending(const struct hs_conn *c)
 {
-	return c->out.len - c->out_off;
+	const struct hs__file_seg *segs = (const struct hs__file_seg *)(const void *)c->segs.data;
+	long long files = c->file_left;
+	for (size_t i = c->seg_next; i < c->segs.len / sizeof *segs; i++)
+		files += segs[i].len;
+	return c->out.len - c->out_off + (size_t)files;
 }
 
 void hs_finish(struct hs_conn *c)
@@ -1096,4 +1131,189 @@ void hs_finish(struct hs_conn *c)
 		c->close_connection = true;
 	if (!c->in_run && c->state == HS__DEFERRED)
 		conn_run(c);
+}
+
+/* ------------------------------------------------------------ lent to the pool */
+
+/* HS__POOL on the worker: the request is for a blocking handler. Its view is copied (the
+ * worker's is reused by the next request) and the connection goes to the pool's queue;
+ * from then on only the pool thread touches it, until hs__conn_given_back. A full queue
+ * gets 503. The deadline timer stops: the pool thread keeps the deadlines itself. */
+static enum step lend(struct hs_conn *c)
+{
+	c->state = HS__WRITE;
+	if (own_request(c) < 0) {
+		hs_send_error(c, 500, NULL, NULL);
+		return STEP_NEXT;
+	}
+	hs__timer_cancel(&c->w->loop, &c->timer);
+	c->in_run = false;
+	c->state = HS__POOL;
+	if (hs__pool_submit(c) == 0)
+		return STEP_LENT;
+	c->state = HS__WRITE;
+	c->in_run = true;
+	hs_send_error(c, 503, NULL, NULL);
+	return STEP_NEXT;
+}
+
+/* On the worker again: what the slot queued is sent, then the connection goes on as
+ * after any slot. A client that left, or a wait that failed, closes it; a slot the drain
+ * cancelled before it ran is answered 503. Readiness the worker ignored while the
+ * connection was away is asked for again (the socket is edge-triggered). */
+void hs__conn_given_back(struct hs_conn *c)
+{
+	c->state = HS__WRITE;
+	c->drained = false;
+	if (c->w->draining)
+		c->close_connection = true;
+	if (c->pool_error == -ECANCELED && !c->responded) {
+		c->pool_error = 0;
+		hs_send_error(c, 503, NULL, NULL);
+	}
+	if (c->pool_error) {
+		hs__conn_close(c);
+		return;
+	}
+	if (c->registered && hs__loop_rearm(&c->w->loop, &c->io, CONN_EVENTS) < 0) {
+		hs__conn_close(c);
+		return;
+	}
+	conn_run(c);
+}
+
+static int64_t monotonic_ms(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+/* On the pool thread: fails the connection for good. Every later send or read of the
+ * slot fails alike, and its worker closes it. */
+static int pool_fail(struct hs_conn *c, int err)
+{
+	if (!c->pool_error)
+		c->pool_error = err;
+	c->close_connection = true;
+	return c->pool_error;
+}
+
+/* Waits until the socket is ready for events or deadline_ms passes (-ETIMEDOUT), or the
+ * server's drain ends (-ECANCELED). A hang-up or error is readiness: the I/O that
+ * follows reports it. */
+static int pool_wait(struct hs_conn *c, short events, int64_t deadline_ms)
+{
+	struct pollfd p[2] = {{.fd = c->io.fd, .events = events},
+	                      {.fd = c->pool_cancel_fd, .events = POLLIN}};
+	for (;;) {
+		int64_t left = deadline_ms - monotonic_ms();
+		if (left <= 0)
+			return -ETIMEDOUT;
+		int n = poll(p, 2, left > INT32_MAX ? INT32_MAX : (int)left);
+		if (n < 0 && errno != EINTR)
+			return -errno;
+		if (n > 0 && p[1].revents)
+			return -ECANCELED;
+		if (n > 0)
+			return 0;
+	}
+}
+
+/* Sends everything queued, bytes and file ranges, waiting while the client is slow: the
+ * send deadline runs from the last bytes it accepted. */
+int hs__conn_pool_flush(struct hs_conn *c)
+{
+	int64_t deadline = 0;
+	while (!c->pool_error) {
+		size_t out_off = c->out_off, seg = c->seg_next;
+		long long file_left = c->file_left;
+		enum step s = send_body(c);
+		if (s == STEP_NEXT) {
+			c->out_dropped += c->out.len;
+			c->out.len = c->out_off = 0;
+			c->segs.len = c->seg_next = 0;
+			return 0;
+		}
+		if (s == STEP_CLOSE)
+			return pool_fail(c, -EPIPE);
+		if (!deadline || c->out_off != out_off || c->seg_next != seg || c->file_left != file_left)
+			deadline = monotonic_ms() + c->w->srv->opt.send_timeout_ms;
+		int rc = pool_wait(c, POLLOUT, deadline);
+		if (rc < 0)
+			return pool_fail(c, rc);
+	}
+	return c->pool_error;
+}
+
+/* Python's wfile.write, unbuffered: the bytes are sent before it returns. A short write
+ * joins what is queued (the head, most often) for one send; a long one goes from buf
+ * itself, never copied whole. */
+#define POOL_COALESCE_MAX (16 * 1024)
+
+long hs__conn_pool_write(struct hs_conn *c, const void *buf, size_t len)
+{
+	if (c->pool_error)
+		return c->pool_error;
+	if (len <= POOL_COALESCE_MAX) {
+		if (hs__buf_append(&c->out, buf, len) < 0)
+			return -ENOMEM;
+		int rc = hs__conn_pool_flush(c);
+		return rc < 0 ? rc : (long)len;
+	}
+	int rc = hs__conn_pool_flush(c);
+	const char *p = buf;
+	size_t left = len;
+	int64_t deadline = monotonic_ms() + c->w->srv->opt.send_timeout_ms;
+	while (rc == 0 && left > 0) {
+		long n = transport_send(c, p, left, 0);
+		if (n > 0) {
+			p += n;
+			left -= (size_t)n;
+			c->out_dropped += (size_t)n;
+			deadline = monotonic_ms() + c->w->srv->opt.send_timeout_ms;
+		} else if (n == -EAGAIN) {
+			rc = pool_wait(c, POLLOUT, deadline);
+		} else {
+			rc = -EPIPE;
+		}
+	}
+	return rc < 0 ? pool_fail(c, rc) : (long)len;
+}
+
+/* Python's rfile.read of a streamed body: waits for bytes under the body deadline. An
+ * interim answer queued for the client ("100 Continue") goes out first. */
+long hs__conn_pool_read(struct hs_conn *c, void *buf, size_t len)
+{
+	if (output_pending(c) && hs__conn_pool_flush(c) < 0)
+		return c->pool_error;
+	for (;;) {
+		hs__loop_update_time(&c->w->loop);
+		long n = hs__stream_read(c, buf, len);
+		if (n != -EAGAIN)
+			return n;
+		c->body_wanted = false;
+		int rc = pool_wait(c, POLLIN | POLLRDHUP, c->body_deadline_ms);
+		if (rc < 0) {
+			pool_fail(c, rc);
+			return stream_fail(c, rc);
+		}
+	}
+}
+
+/* flush_headers in a slot that does not block: what the socket takes now, up to the
+ * first file range still queued (the bytes after it must wait for it). */
+int hs__conn_flush_now(struct hs_conn *c)
+{
+	const struct hs__file_seg *segs = (const struct hs__file_seg *)(const void *)c->segs.data;
+	size_t end = c->out.len;
+	if (c->file_left > 0)
+		return 0;
+	if (c->seg_next < c->segs.len / sizeof *segs)
+		end = segs[c->seg_next].out_end;
+	if (flush_until(c, end, 0) == STEP_CLOSE) {
+		c->close_connection = true;
+		return -EPIPE;
+	}
+	return 0;
 }

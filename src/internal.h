@@ -457,6 +457,7 @@ enum hs__conn_state {
 	HS__DEFERRED,  /* the slot returned after hs_defer: the handler completes it later */
 	HS__LINGER,    /* closing: response sent, discarding what the client still sends */
 	HS__HANDSHAKE, /* TLS: the handshake, before the first head, under the head's deadline */
+	HS__POOL,      /* lent to the handler pool: a pool thread runs the slot (pool.c) */
 };
 
 /* One file range of a response body: out.data up to out_end goes before it, so part
@@ -539,6 +540,14 @@ struct hs_conn {
 	size_t own_headers_cap;
 	struct hs_request own_req;
 
+	/* a blocking handler's slot, run by a pool thread (pool.c) */
+	struct hs_conn *lent_next; /* the worker's list of connections given back */
+	int pool_error;      /* sticky: the client is gone, or a wait failed (negative errno) */
+	int pool_cancel_fd;  /* readable once the pool's waits must end */
+	size_t out_dropped;  /* bytes of this response sent and dropped from out's front */
+	size_t out_start;    /* out's length when the slot began: what the engine queued */
+	hs_method_fn *pool_slot; /* what the pool thread runs (hs_run_blocking) */
+
 	char addr[64];
 	int port;
 };
@@ -570,6 +579,11 @@ struct hs__worker {
 
 	bool draining;
 	int64_t drain_deadline_ms;
+
+	/* the handler pool (pool.c) */
+	bool pool_thread;          /* this is a pool thread's state, not a worker */
+	struct hs_conn *returned;  /* connections given back, pushed by pool threads */
+	size_t nlent;              /* connections lent to the pool and not yet back */
 
 	struct hs__buf log;           /* whole lines waiting for one write */
 	char date[HS__HTTPDATE_LEN + 1];
@@ -603,6 +617,7 @@ struct hs_server {
 	char version_string[128];
 	volatile int stopping; /* set by hs_server_shutdown, read by workers */
 	struct hs__tls_context *tls; /* NULL: plain HTTP */
+	struct hs__pool *pool;       /* a blocking handler's threads (NULL: none) */
 };
 
 /* -------------------------------------------- TLS (tls_context.c and tls.c) */
@@ -710,6 +725,35 @@ int hs__send_error_header(struct hs_conn *c, int code, const char *message,
 size_t hs__header_line(char *out, size_t cap, const char *name, const char *value);
 /* Lines made by hs__header_line, none of them Connection, queued in one copy. */
 int hs__send_header_lines(struct hs_conn *c, const char *lines, size_t n);
+
+/* The handler pool (pool.c). hs__pool_start makes and starts it when the handler
+ * blocks (before the workers run), hs__pool_stop joins it (after they stopped); a worker
+ * lends a connection with hs__pool_submit (-EBUSY: the queue is full), and takes back
+ * the ones returned to it with hs__pool_collect when its eventfd wakes it; it stops only
+ * when none is lent. hs__pool_cancel, past the drain deadline, ends the slots' waits. */
+struct hs__pool;
+int hs__pool_start(struct hs_server *s);
+void hs__pool_stop(struct hs_server *s);
+int hs__pool_submit(struct hs_conn *c);
+void hs__pool_collect(struct hs__worker *w);
+void hs__pool_cancel(struct hs_server *s);
+
+/* conn.c, for the pool: a connection back from its pool thread resumes on its worker;
+ * on the pool thread, the waiting forms of sending and reading (0, bytes, or a negative
+ * errno, sticky once the client is gone). hs__conn_flush_now sends what is queued as far
+ * as the socket takes it now (flush_headers in a slot that does not block). */
+void hs__conn_given_back(struct hs_conn *c);
+static inline bool hs__conn_in_pool(const struct hs_conn *c)
+{
+	return c->w->pool_thread;
+}
+int hs__conn_pool_flush(struct hs_conn *c);
+long hs__conn_pool_write(struct hs_conn *c, const void *buf, size_t len);
+long hs__conn_pool_read(struct hs_conn *c, void *buf, size_t len);
+int hs__conn_flush_now(struct hs_conn *c);
+/* request.c: runs the request's slot and settles what it left (the pool thread's part
+ * of dispatching). */
+void hs__request_call_slot(struct hs_conn *c);
 
 /* log.c */
 void hs__log_line(struct hs__worker *w, const char *addr, const char *msg, size_t n);

@@ -24,6 +24,8 @@ char *hs_log_date_time_string(char out[21])
 
 static const char *worker_logdate(struct hs__worker *w)
 {
+	if (w->pool_thread) /* no loop keeps its time: a slot may have slept */
+		hs__loop_update_time(&w->loop);
 	if (w->logdate_sec != w->loop.wall_sec || !w->logdate[0]) {
 		w->logdate_sec = w->loop.wall_sec;
 		hs__logdate_format(w->logdate, w->logdate_sec);

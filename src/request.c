@@ -128,7 +128,8 @@ static int rebuild_view(struct hs_conn *c, bool with_headers)
 
 static void refuse(struct hs_conn *c, int code, const char *message, const char *explain)
 {
-	c->state = HS__WRITE;
+	if (!hs__conn_in_pool(c)) /* a lent connection's state is its worker's to change */
+		c->state = HS__WRITE;
 	hs_send_error(c, code, message, explain);
 	c->close_connection = true;
 }
@@ -445,14 +446,38 @@ void hs__request_dispatch(struct hs_conn *c)
 	}
 	c->state = HS__WRITE;
 	const struct hs_handler *h = c->w->srv->handler;
-	hs_method_fn *slot = method_slot(h, c->req->command);
-	if (!slot) {
+	if (!method_slot(h, c->req->command)) {
 		refuse_method(c);
 		return;
 	}
 	c->events &= EPOLLHUP | EPOLLERR; /* a client already gone stays noticed */
-	size_t out_start = c->out.len;
+	c->out_start = c->out.len;
+	c->out_dropped = 0;
+	if (h->blocking && c->w->srv->pool) {
+		c->pool_slot = method_slot(h, c->req->command);
+		c->state = HS__POOL; /* conn.c lends it once the worker is done with it */
+		return;
+	}
+	hs__request_call_slot(c);
+}
+
+/* Runs the request's slot (on a pool thread: the one it was lent for) and settles what
+ * it left: a deferred or lent response goes on, a failed one becomes a 500 when none of
+ * it has left. */
+void hs__request_call_slot(struct hs_conn *c)
+{
+	const struct hs_handler *h = c->w->srv->handler;
+	hs_method_fn *slot = c->pool_slot ? c->pool_slot : method_slot(h, c->req->command);
+	size_t out_start = c->out_start;
+	c->pool_slot = NULL;
 	int rc = slot(h, c, c->req);
+	if (c->pool_slot) {
+		/* hs_run_blocking: the rest runs on a pool thread */
+		if (rc < 0)
+			c->close_connection = true;
+		c->state = HS__POOL;
+		return;
+	}
 	if (c->deferred && !c->finished) {
 		/* hs_defer: the handler completes the response from its callbacks */
 		if (rc < 0)
@@ -461,8 +486,10 @@ void hs__request_dispatch(struct hs_conn *c)
 		return;
 	}
 	c->deferred = false;
-	if ((c->out_error || (rc < 0 && !c->responded)) && c->out_off <= out_start)
-		answer_failure(c, out_start);
+	/* bytes a blocking slot sent were dropped from out's front */
+	size_t sent = c->out_dropped + c->out_off;
+	if ((c->out_error || (rc < 0 && !c->responded)) && sent <= out_start)
+		answer_failure(c, out_start - c->out_dropped);
 	if (rc < 0 || !c->responded)
 		c->close_connection = true;
 }

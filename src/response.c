@@ -171,6 +171,8 @@ bool hs_responses(int code, const char **shortmsg, const char **longmsg)
 
 const char *hs__worker_date(struct hs__worker *w)
 {
+	if (w->pool_thread) /* no loop keeps its time: a slot may have slept */
+		hs__loop_update_time(&w->loop);
 	if (w->date_sec != w->loop.wall_sec || !w->date[0]) {
 		w->date_sec = w->loop.wall_sec;
 		hs__httpdate_format(w->date, w->date_sec);
@@ -243,7 +245,8 @@ const char *hs_header(const struct hs_request *r, const char *name)
 long hs_read_body(struct hs_conn *c, void *buf, size_t len)
 {
 	if (c->streaming)
-		return hs__stream_read(c, buf, len);
+		return hs__conn_in_pool(c) ? hs__conn_pool_read(c, buf, len)
+		                           : hs__stream_read(c, buf, len);
 	size_t left = c->body.len - c->body_off;
 	if (len > left)
 		len = left;
@@ -394,8 +397,13 @@ int hs_end_headers(struct hs_conn *c)
 
 int hs_flush_headers(struct hs_conn *c)
 {
-	(void)c; /* queued bytes leave as soon as the slot returns */
-	return 0;
+	if (c->out_error)
+		return c->out_error;
+	if (hs__conn_in_pool(c))
+		return hs__conn_pool_flush(c);
+	if (c->deferred)
+		return hs_flush(c);
+	return hs__conn_flush_now(c);
 }
 
 /* ------------------------------------------------------------ the body */
@@ -403,7 +411,11 @@ int hs_flush_headers(struct hs_conn *c)
 long hs_write(struct hs_conn *c, const void *buf, size_t len)
 {
 	c->responded = true;
-	int rc = c->out_error ?: spoil(c, hs__buf_append(&c->out, buf, len));
+	if (c->out_error)
+		return c->out_error;
+	if (hs__conn_in_pool(c))
+		return hs__conn_pool_write(c, buf, len);
+	int rc = spoil(c, hs__buf_append(&c->out, buf, len));
 	return rc < 0 ? rc : (long)len;
 }
 
@@ -426,6 +438,8 @@ int hs_send_file(struct hs_conn *c, int fd, long long offset, long long length)
 	}
 	if (!again && c->file_fd != fd)
 		close(fd); /* refused, or nothing to send: ours to close at once */
+	if (rc == 0 && hs__conn_in_pool(c))
+		rc = hs__conn_pool_flush(c);
 	return rc;
 }
 

@@ -308,6 +308,7 @@ static void on_wake(struct hs__io *io, uint32_t events)
 	(void)events;
 	while (read(io->fd, &v, sizeof v) > 0)
 		;
+	hs__pool_collect(w);
 	if (w->srv->stopping)
 		begin_drain(w);
 }
@@ -374,7 +375,11 @@ static void *worker_run(void *arg)
 	if (w->srv->stopping)
 		begin_drain(w);
 	for (;;) {
-		if (w->draining && (w->nconns == 0 || w->loop.now_ms >= w->drain_deadline_ms))
+		if (w->draining && w->loop.now_ms >= w->drain_deadline_ms)
+			hs__pool_cancel(w->srv); /* slots still running stop waiting for clients */
+		/* a connection lent to the pool is the pool thread's until it comes back */
+		if (w->draining && w->nlent == 0 &&
+		    (w->nconns == 0 || w->loop.now_ms >= w->drain_deadline_ms))
 			break;
 		hs__log_flush(w);
 		int wait = w->draining ? 100 : -1;
@@ -407,6 +412,8 @@ int hs_server_serve_forever(struct hs_server *s)
 	__atomic_store_n(&s->workers, ws, __ATOMIC_SEQ_CST);
 	for (int i = 0; i < s->nworkers && rc == 0; i++)
 		rc = worker_init(&s->workers[i], s, i);
+	if (rc == 0)
+		rc = hs__pool_start(s);
 	for (int i = 1; i < s->nworkers && rc == 0; i++) {
 		rc = -pthread_create(&s->workers[i].thread, NULL, worker_run, &s->workers[i]);
 		s->workers[i].started = rc == 0;
@@ -418,6 +425,7 @@ int hs_server_serve_forever(struct hs_server *s)
 	for (int i = 1; i < s->nworkers; i++)
 		if (s->workers[i].started)
 			pthread_join(s->workers[i].thread, NULL);
+	hs__pool_stop(s);
 	for (int i = 0; i < s->nworkers; i++)
 		worker_fini(&s->workers[i]);
 	/* The array stays until hs_server_close, so a late hs_server_shutdown from another
@@ -459,6 +467,7 @@ int hs__server_serve_socket(struct hs_server *s, int fd)
 {
 	struct hs__worker w = {0};
 	int rc = worker_init(&w, s, 0);
+	rc = rc ?: hs__pool_start(s);
 	if (rc == 0) {
 		struct sockaddr_storage ss = {.ss_family = AF_UNIX};
 		struct hs_conn *c = hs__conn_open(&w, fd, &ss);
@@ -472,6 +481,7 @@ int hs__server_serve_socket(struct hs_server *s, int fd)
 	} else {
 		close(fd);
 	}
+	hs__pool_stop(s);
 	worker_fini(&w);
 	return rc < 0 ? rc : 0;
 }

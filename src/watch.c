@@ -35,8 +35,10 @@ static void on_watch_timer(struct hs__timer *t)
 int hs_watch_new(struct hs_conn *c, int fd, unsigned events, hs_watch_fn *fn, void *arg,
                  struct hs_watch **out)
 {
-	struct hs_watch *w = hs__calloc(1, sizeof *w);
 	*out = NULL;
+	if (hs__conn_in_pool(c))
+		return -EINVAL; /* a pool thread has no event loop to watch on */
+	struct hs_watch *w = hs__calloc(1, sizeof *w);
 	if (!w)
 		return -ENOMEM;
 	w->io = (struct hs__io){.fd = fd, .on_event = on_watch_io};
