@@ -2,11 +2,14 @@
  * server.c: the server object (HTTPServer / ThreadingHTTPServer). It owns the listening
  * sockets and the workers: one thread per worker, each with its own event loop and its
  * own listener of a SO_REUSEPORT group (the kernel spreads connections over them by
- * address), owning the connections it accepted, so the request path takes no lock. Shutdown is a flag
- * and an eventfd write per worker, safe from a signal handler; each worker then closes its
- * listener, so new connections are refused while responses in flight finish. Out of
- * descriptors, a worker answers 503 with a spare descriptor kept for that, or rests its
- * listener for a moment: never a busy loop.
+ * address), owning the connections it accepted, so the request path takes no lock. An
+ * embedded server is one such worker whose turns the application's own loop takes
+ * (hs_server_step), on the application's thread. Shutdown is an atomic flag and an
+ * eventfd write per worker, safe from a signal handler or any thread; the eventfds stay
+ * open until hs_server_close so that such a write never lands on a reused descriptor.
+ * Each worker then closes its listener, so new connections are refused while responses
+ * in flight finish. Out of descriptors, a worker answers 503 with a spare descriptor kept
+ * for that, or rests its listener for a moment: never a busy loop.
  */
 #include <errno.h>
 #include <fcntl.h>
