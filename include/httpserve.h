@@ -171,13 +171,18 @@ int hs_server_reload_tls(struct hs_server *s, char *why, size_t why_size);
 /* For an application with an event loop of its own (poll, epoll, libuv, GLib): the
  * server runs as one worker in the caller's thread, and no worker thread is created
  * (a blocking handler still gets its pool). hs_server_embed prepares it instead of
- * hs_server_serve_forever (the server must have been made with workers 0 or 1;
- * -EINVAL otherwise, -EBUSY when it already serves). Then: watch hs_server_fd for
- * reading, call hs_server_step whenever it is readable or hs_server_next_timeout's
- * milliseconds have passed. hs_server_step does what is ready and never blocks; it
- * returns 0 while serving, 1 once a shutdown has finished draining (then
- * hs_server_close), or a negative errno. hs_server_next_timeout is -1 when no deadline
- * runs. All three, and hs_server_embed, are called from the same thread. */
+ * hs_server_serve_forever (the server must have been made with workers 1, since 0 means
+ * one listener per CPU; -EINVAL otherwise, -EBUSY when it already serves). Then: watch
+ * hs_server_fd for reading, call hs_server_step whenever it is readable or
+ * hs_server_next_timeout's milliseconds have passed (a step with nothing ready is
+ * harmless). hs_server_step does what is ready and never blocks; it returns 0 while
+ * serving, 1 once a shutdown has finished draining (and again if called after), or a
+ * negative errno. hs_server_next_timeout is -1 when no deadline runs, 0 when a step is
+ * due now; while draining it is at most 100. hs_server_shutdown works as with
+ * serve_forever, from a slot as well; hs_server_close ends an embedded server whether
+ * or not it was shut down. SIGPIPE raised by a step's writes is kept from the process.
+ * hs_server_fd and hs_server_step return -EINVAL before hs_server_embed. These four are
+ * called from the thread that runs the loop. */
 int hs_server_embed(struct hs_server *s);
 int hs_server_fd(const struct hs_server *s);
 int hs_server_step(struct hs_server *s);

@@ -615,7 +615,8 @@ struct hs_server {
 	struct hs__worker *workers;
 	size_t max_conns_per_worker;
 	char version_string[128];
-	volatile int stopping; /* set by hs_server_shutdown, read by workers */
+	int stopping;          /* set by hs_server_shutdown, read by workers: __atomic only */
+	bool embedded;         /* hs_server_embed: workers[0] runs in the caller's steps */
 	struct hs__tls_context *tls; /* NULL: plain HTTP */
 	struct hs__pool *pool;       /* a blocking handler's threads (NULL: none) */
 };
@@ -758,5 +759,9 @@ void hs__request_call_slot(struct hs_conn *c);
 /* log.c */
 void hs__log_line(struct hs__worker *w, const char *addr, const char *msg, size_t n);
 void hs__log_flush(struct hs__worker *w);
+
+/* loop.c: milliseconds from the monotonic clock's present to the loop's earliest
+ * deadline (0: due; -1: none), for a caller that waits outside hs__loop_once. */
+int hs__loop_timeout(const struct hs__loop *l);
 
 #endif

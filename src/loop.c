@@ -164,19 +164,29 @@ static void fire_expired(struct hs__loop *l)
 
 /* ------------------------------------------------------------ the loop */
 
+/* Milliseconds from now_ms to the earliest deadline: 0 when it is due, -1 when none
+ * runs, INT_MAX at most (a wait takes an int: wake at its limit, wait again). */
+static int until_first(const struct hs__loop *l, int64_t now_ms)
+{
+	if (l->nheap == 0)
+		return -1;
+	int64_t until = l->heap[0]->key_ms - now_ms;
+	return until < 0 ? 0 : until > INT_MAX ? INT_MAX : (int)until;
+}
+
+int hs__loop_timeout(const struct hs__loop *l)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return until_first(l, (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000);
+}
+
 int hs__loop_once(struct hs__loop *l, int max_wait_ms)
 {
 	struct epoll_event ev[MAX_EVENTS];
-	int wait = max_wait_ms;
-	if (l->nheap > 0) {
-		int64_t until = l->heap[0]->key_ms - l->now_ms;
-		if (until < 0)
-			until = 0;
-		if (until > INT_MAX) /* epoll_wait takes an int: wake at its limit, wait again */
-			until = INT_MAX;
-		if (wait < 0 || until < wait)
-			wait = (int)until;
-	}
+	int wait = max_wait_ms, until = until_first(l, l->now_ms);
+	if (until >= 0 && (wait < 0 || until < wait))
+		wait = until;
 	int n = epoll_wait(l->epfd, ev, MAX_EVENTS, wait);
 	if (n < 0 && errno != EINTR)
 		return -errno;

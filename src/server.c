@@ -2,11 +2,14 @@
  * server.c: the server object (HTTPServer / ThreadingHTTPServer). It owns the listening
  * sockets and the workers: one thread per worker, each with its own event loop and its
  * own listener of a SO_REUSEPORT group (the kernel spreads connections over them by
- * address), owning the connections it accepted, so the request path takes no lock. Shutdown is a flag
- * and an eventfd write per worker, safe from a signal handler; each worker then closes its
- * listener, so new connections are refused while responses in flight finish. Out of
- * descriptors, a worker answers 503 with a spare descriptor kept for that, or rests its
- * listener for a moment: never a busy loop.
+ * address), owning the connections it accepted, so the request path takes no lock. An
+ * embedded server is one such worker whose turns the application's own loop takes
+ * (hs_server_step), on the application's thread. Shutdown is an atomic flag and an
+ * eventfd write per worker, safe from a signal handler or any thread; the eventfds stay
+ * open until hs_server_close so that such a write never lands on a reused descriptor.
+ * Each worker then closes its listener, so new connections are refused while responses
+ * in flight finish. Out of descriptors, a worker answers 503 with a spare descriptor kept
+ * for that, or rests its listener for a moment: never a busy loop.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -25,6 +28,7 @@
 #define ACCEPTS_PER_WAKEUP 64
 #define ACCEPT_PAUSE_MS 500   /* out of descriptors, how long a listener rests */
 #define REFUSED_AT_STOP 1024  /* at most the backlog hs__listen asks for */
+#define DRAIN_CHECK_MS 100    /* draining, how often a worker checks whether it is done */
 
 static void fill_defaults(struct hs_options *o)
 {
@@ -301,6 +305,17 @@ static void begin_drain(struct hs__worker *w)
 	}
 }
 
+static bool stop_asked(const struct hs_server *s)
+{
+	return __atomic_load_n(&s->stopping, __ATOMIC_SEQ_CST) != 0;
+}
+
+static void drain_if_asked(struct hs__worker *w)
+{
+	if (!w->draining && stop_asked(w->srv))
+		begin_drain(w);
+}
+
 static void on_wake(struct hs__io *io, uint32_t events)
 {
 	struct hs__worker *w = (struct hs__worker *)((char *)io - offsetof(struct hs__worker, wake_io));
@@ -309,26 +324,26 @@ static void on_wake(struct hs__io *io, uint32_t events)
 	while (read(io->fd, &v, sizeof v) > 0)
 		;
 	hs__pool_collect(w);
-	if (w->srv->stopping)
-		begin_drain(w);
+	drain_if_asked(w);
 }
 
 /* ------------------------------------------------------------ workers */
 
+/* The wake-up eventfd is stored atomically: hs_server_shutdown may read it meanwhile. */
 static int worker_init(struct hs__worker *w, struct hs_server *s, int index)
 {
 	w->srv = s;
 	w->index = index;
-	w->wake_io.fd = -1;
 	w->reserve_fd = open("/dev/null", O_RDONLY | O_CLOEXEC);
 	w->accept_timer = (struct hs__timer){.heap_index = SIZE_MAX, .fire = on_accept_timer};
 	w->accept_paused = false;
 	int rc = hs__loop_init(&w->loop);
 	if (rc < 0)
 		return rc;
-	w->wake_io.fd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
-	if (w->wake_io.fd < 0)
+	int fd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
+	if (fd < 0)
 		return -errno;
+	__atomic_store_n(&w->wake_io.fd, fd, __ATOMIC_SEQ_CST);
 	w->wake_io.on_event = on_wake;
 	rc = hs__loop_add(&w->loop, &w->wake_io, EPOLLIN);
 	if (rc < 0)
@@ -340,10 +355,20 @@ static int worker_init(struct hs__worker *w, struct hs_server *s, int index)
 	return hs__loop_add(&w->loop, &w->listen_io, EPOLLIN);
 }
 
-static void worker_fini(struct hs__worker *w)
+/* Serves no more: what is still open closes and the last log lines are written. */
+static void worker_stop(struct hs__worker *w)
 {
 	while (w->conns)
 		hs__conn_close(w->conns);
+	hs__log_flush(w);
+}
+
+/* Frees what the worker holds but its wake-up eventfd: hs_server_shutdown may still be
+ * about to write to it from another thread, so it stays open until hs_server_close
+ * (closed, its number could be another file's by the time of the write). */
+static void worker_fini(struct hs__worker *w)
+{
+	worker_stop(w);
 	hs__watch_close_all(w);
 	hs__log_flush(w);
 	hs__conn_free_spare(w);
@@ -354,53 +379,86 @@ static void worker_fini(struct hs__worker *w)
 	hs__buf_free(&w->errpage);
 	free(w->file_cache);
 	w->file_cache = NULL;
-	if (w->wake_io.fd >= 0)
-		close(w->wake_io.fd);
-	w->wake_io.fd = -1;
 	if (w->reserve_fd >= 0)
 		close(w->reserve_fd);
 	w->reserve_fd = -1;
 	hs__loop_fini(&w->loop);
 }
 
+/* A draining worker is done when nothing is left to finish or its time is up; a
+ * connection lent to the pool is the pool thread's until it comes back, whatever the
+ * time. */
+static bool worker_done(const struct hs__worker *w)
+{
+	return w->draining && w->nlent == 0 &&
+	       (w->nconns == 0 || w->loop.now_ms >= w->drain_deadline_ms);
+}
+
+/* One turn of a worker's loop, shared by serve_forever's workers (wait_ms -1: until
+ * something happens) and hs_server_step (0): what is ready handled, then the log lines
+ * it made written. While draining, a turn waits at most DRAIN_CHECK_MS, to see whether
+ * the worker is done. Returns 0, 1 once the worker has stopped, or a negative errno
+ * (the worker stopped too). */
+static int worker_step(struct hs__worker *w, int wait_ms)
+{
+	drain_if_asked(w);
+	if (w->draining && w->loop.now_ms >= w->drain_deadline_ms)
+		hs__pool_cancel(w->srv); /* slots still running stop waiting for clients */
+	if (!worker_done(w)) {
+		if (w->draining && (wait_ms < 0 || wait_ms > DRAIN_CHECK_MS))
+			wait_ms = DRAIN_CHECK_MS;
+		int rc = hs__loop_once(&w->loop, wait_ms);
+		hs__log_flush(w);
+		if (rc < 0) {
+			worker_stop(w);
+			return rc;
+		}
+		if (!worker_done(w))
+			return 0;
+	}
+	worker_stop(w);
+	return 1;
+}
+
+/* SIGPIPE from sendfile or a TLS write on a closed socket would kill the process: it is
+ * blocked on this thread while a worker works, and one that became pending meanwhile is
+ * discarded (unless the thread had it blocked already: then it may be the caller's). */
+static void sigpipe_block(sigset_t *old)
+{
+	sigset_t pipe_set;
+	sigemptyset(&pipe_set);
+	sigaddset(&pipe_set, SIGPIPE);
+	pthread_sigmask(SIG_BLOCK, &pipe_set, old);
+}
+
+static void sigpipe_restore(const sigset_t *old)
+{
+	if (!sigismember(old, SIGPIPE)) {
+		sigset_t pipe_set;
+		sigemptyset(&pipe_set);
+		sigaddset(&pipe_set, SIGPIPE);
+		struct timespec zero = {0, 0};
+		while (sigtimedwait(&pipe_set, NULL, &zero) > 0)
+			;
+	}
+	pthread_sigmask(SIG_SETMASK, old, NULL);
+}
+
 static void *worker_run(void *arg)
 {
 	struct hs__worker *w = arg;
-	/* SIGPIPE from sendfile on a closed socket would kill the process: block it in
-	 * this thread and discard any that became pending. */
-	sigset_t pipe_set, old;
-	sigemptyset(&pipe_set);
-	sigaddset(&pipe_set, SIGPIPE);
-	pthread_sigmask(SIG_BLOCK, &pipe_set, &old);
-	if (w->srv->stopping)
-		begin_drain(w);
-	for (;;) {
-		if (w->draining && w->loop.now_ms >= w->drain_deadline_ms)
-			hs__pool_cancel(w->srv); /* slots still running stop waiting for clients */
-		/* a connection lent to the pool is the pool thread's until it comes back */
-		if (w->draining && w->nlent == 0 &&
-		    (w->nconns == 0 || w->loop.now_ms >= w->drain_deadline_ms))
-			break;
-		hs__log_flush(w);
-		int wait = w->draining ? 100 : -1;
-		if (hs__loop_once(&w->loop, wait) < 0)
-			break;
-	}
-	while (w->conns)
-		hs__conn_close(w->conns);
-	hs__log_flush(w);
-	struct timespec zero = {0, 0};
-	while (sigtimedwait(&pipe_set, NULL, &zero) > 0)
+	sigset_t old;
+	sigpipe_block(&old);
+	while (worker_step(w, -1) == 0)
 		;
-	pthread_sigmask(SIG_SETMASK, &old, NULL);
+	sigpipe_restore(&old);
 	return NULL;
 }
 
-int hs_server_serve_forever(struct hs_server *s)
+/* Makes the workers (published at once for hs_server_shutdown) and initialises them.
+ * On failure s->workers is NULL, or holds workers that want worker_fini. */
+static int workers_new(struct hs_server *s)
 {
-	int rc = 0;
-	if (s->workers)
-		return -EBUSY; /* serve_forever runs once per server */
 	struct hs__worker *ws = hs__calloc((size_t)s->nworkers, sizeof *ws);
 	if (!ws)
 		return -ENOMEM;
@@ -410,8 +468,19 @@ int hs_server_serve_forever(struct hs_server *s)
 		ws[i].reserve_fd = -1;
 	}
 	__atomic_store_n(&s->workers, ws, __ATOMIC_SEQ_CST);
+	int rc = 0;
 	for (int i = 0; i < s->nworkers && rc == 0; i++)
-		rc = worker_init(&s->workers[i], s, i);
+		rc = worker_init(&ws[i], s, i);
+	return rc;
+}
+
+int hs_server_serve_forever(struct hs_server *s)
+{
+	if (s->workers)
+		return -EBUSY; /* serve_forever runs once per server */
+	int rc = workers_new(s);
+	if (!s->workers)
+		return rc;
 	if (rc == 0)
 		rc = hs__pool_start(s);
 	for (int i = 1; i < s->nworkers && rc == 0; i++) {
@@ -428,29 +497,85 @@ int hs_server_serve_forever(struct hs_server *s)
 	hs__pool_stop(s);
 	for (int i = 0; i < s->nworkers; i++)
 		worker_fini(&s->workers[i]);
-	/* The array stays until hs_server_close, so a late hs_server_shutdown from another
-	 * thread reads valid memory (and finds no eventfd to write). */
+	/* The array and its eventfds stay until hs_server_close, so a late
+	 * hs_server_shutdown from another thread writes to no one else's descriptor. */
 	return rc;
 }
 
 void hs_server_shutdown(struct hs_server *s)
 {
-	s->stopping = 1;
-	__atomic_thread_fence(__ATOMIC_SEQ_CST);
+	__atomic_store_n(&s->stopping, 1, __ATOMIC_SEQ_CST);
 	struct hs__worker *ws = __atomic_load_n(&s->workers, __ATOMIC_SEQ_CST);
 	if (!ws)
 		return;
 	uint64_t one = 1;
-	for (int i = 0; i < s->nworkers; i++)
-		if (ws[i].wake_io.fd >= 0 && write(ws[i].wake_io.fd, &one, sizeof one) < 0) {
+	for (int i = 0; i < s->nworkers; i++) {
+		int fd = __atomic_load_n(&ws[i].wake_io.fd, __ATOMIC_SEQ_CST);
+		if (fd >= 0 && write(fd, &one, sizeof one) < 0) {
 			/* The counter is already non-zero: the worker will wake anyway. */
 		}
+	}
+}
+
+/* ------------------------------------------------------------ your own event loop */
+
+int hs_server_embed(struct hs_server *s)
+{
+	if (s->nworkers != 1)
+		return -EINVAL;
+	if (s->workers)
+		return -EBUSY;
+	int rc = workers_new(s);
+	if (rc == 0)
+		rc = hs__pool_start(s);
+	if (rc < 0 && s->workers)
+		worker_fini(&s->workers[0]);
+	s->embedded = rc == 0;
+	return rc;
+}
+
+int hs_server_fd(const struct hs_server *s)
+{
+	return s->embedded ? s->workers[0].loop.epfd : -EINVAL;
+}
+
+int hs_server_step(struct hs_server *s)
+{
+	if (!s->embedded)
+		return -EINVAL;
+	sigset_t old;
+	sigpipe_block(&old);
+	int rc = worker_step(&s->workers[0], 0);
+	sigpipe_restore(&old);
+	return rc;
+}
+
+/* A shutdown asked before hs_server_embed woke no one: the next step must come now. */
+int hs_server_next_timeout(const struct hs_server *s)
+{
+	if (!s->embedded)
+		return -1;
+	const struct hs__worker *w = &s->workers[0];
+	if (worker_done(w) || (!w->draining && stop_asked(s)))
+		return 0;
+	int ms = hs__loop_timeout(&w->loop);
+	return w->draining && (ms < 0 || ms > DRAIN_CHECK_MS) ? DRAIN_CHECK_MS : ms;
 }
 
 void hs_server_close(struct hs_server *s)
 {
 	if (!s)
 		return;
+	if (s->embedded) {
+		sigset_t old;
+		sigpipe_block(&old);
+		hs__pool_stop(s);
+		worker_fini(&s->workers[0]);
+		sigpipe_restore(&old);
+	}
+	for (int i = 0; s->workers && i < s->nworkers; i++)
+		if (s->workers[i].wake_io.fd >= 0)
+			close(s->workers[i].wake_io.fd);
 	for (int i = 0; s->listen_fds && i < s->nworkers; i++)
 		if (s->listen_fds[i] >= 0)
 			close(s->listen_fds[i]);
@@ -465,7 +590,7 @@ void hs_server_close(struct hs_server *s)
  * (every connection state has a deadline, so this ends). */
 int hs__server_serve_socket(struct hs_server *s, int fd)
 {
-	struct hs__worker w = {0};
+	struct hs__worker w = {.wake_io.fd = -1};
 	int rc = worker_init(&w, s, 0);
 	rc = rc ?: hs__pool_start(s);
 	if (rc == 0) {
@@ -483,5 +608,7 @@ int hs__server_serve_socket(struct hs_server *s, int fd)
 	}
 	hs__pool_stop(s);
 	worker_fini(&w);
+	if (w.wake_io.fd >= 0)
+		close(w.wake_io.fd);
 	return rc < 0 ? rc : 0;
 }
