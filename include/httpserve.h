@@ -139,7 +139,9 @@ struct hs_options {
 
 /* Creates a server listening as o says (NULL: defaults), answering with handler h,
  * which must outlive it. Returns 0 and *out, or a negative errno: -EADDRINUSE,
- * -EADDRNOTAVAIL, -EACCES from bind; -ENOENT when the host does not resolve. */
+ * -EADDRNOTAVAIL, -EACCES from bind; from name resolution -ENOENT (no such host),
+ * -EAGAIN (the resolver could not answer now: worth a retry), -EINVAL (the port is
+ * neither a number nor a service), -EIO (any other resolver failure). */
 int hs_server_new(struct hs_server **out, const struct hs_options *o,
                   const struct hs_handler *h);
 /* The bound address (numeric) and port, for the banner. host_size >= 64 suffices. */

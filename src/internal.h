@@ -31,6 +31,9 @@
 bool hs__alloc_fails(void);
 #else
 static inline bool hs__alloc_fails(void) { return false; }
+/* net.c: a getaddrinfo failure (rc, with errno err for EAI_SYSTEM) as a negative errno. */
+int hs__gai_errno(int rc, int err);
+
 #endif
 
 static inline void *hs__malloc(size_t n)
@@ -714,5 +717,8 @@ int hs__send_header_lines(struct hs_conn *c, const char *lines, size_t n);
 /* log.c */
 void hs__log_line(struct hs__worker *w, const char *addr, const char *msg, size_t n);
 void hs__log_flush(struct hs__worker *w);
+
+/* net.c: a getaddrinfo failure (rc, with errno err for EAI_SYSTEM) as a negative errno. */
+int hs__gai_errno(int rc, int err);
 
 #endif
