@@ -31,9 +31,6 @@
 bool hs__alloc_fails(void);
 #else
 static inline bool hs__alloc_fails(void) { return false; }
-/* net.c: a getaddrinfo failure (rc, with errno err for EAI_SYSTEM) as a negative errno. */
-int hs__gai_errno(int rc, int err);
-
 #endif
 
 static inline void *hs__malloc(size_t n)
@@ -720,5 +717,17 @@ void hs__log_flush(struct hs__worker *w);
 
 /* net.c: a getaddrinfo failure (rc, with errno err for EAI_SYSTEM) as a negative errno. */
 int hs__gai_errno(int rc, int err);
+
+/* server.c defines the function hs_server_new that the header's macro of that name hides
+ * (abi.c: hs_server_new_sized). */
+#undef hs_server_new
+
+/* static.c: what hs_static_init makes, read by the CGI handler too. */
+struct hs__static_private {
+	int root_fd;
+	char *root_real;
+	struct hs__mime *mime;
+	struct hs__lcache *listing_cache; /* rendered listings, shared by the workers */
+};
 
 #endif
