@@ -4,15 +4,20 @@
 # `make faults` builds build-fault/ (sanitized, -DHS_FAULT_INJECTION) and fails every
 # allocation of a scripted run in turn. TLS needs OpenSSL 3 (Debian: libssl-dev).
 
-VERSION   := 0.1.0
+# The version is stated once, in include/httpserve.h; the soname carries its major part.
+version_part = $(shell sed -n 's/^\#define HS_VERSION_$(1) *\([0-9][0-9]*\)$$/\1/p' include/httpserve.h)
+VERSION_MAJOR := $(call version_part,MAJOR)
+VERSION   := $(VERSION_MAJOR).$(call version_part,MINOR).$(call version_part,PATCH)
+SONAME    := libhttpserve.so.$(VERSION_MAJOR)
 PREFIX    ?= /usr/local
 DESTDIR   ?=
 CC        ?= cc
 PYTHON    ?= python3
 
 WARN      := -Wall -Wextra -Werror -Wshadow -Wstrict-prototypes -Wmissing-prototypes
+# Hidden by default: the library exports only what httpserve.h declares.
 BASEFLAGS := -std=c17 -D_GNU_SOURCE -DHS_VERSION_STRING='"$(VERSION)"' -pthread -fPIC \
-             -Iinclude -Isrc $(WARN)
+             -fvisibility=hidden -Iinclude -Isrc $(WARN)
 
 ifeq ($(FAULT),1)
 BUILD     ?= build-fault
@@ -45,7 +50,7 @@ STATIC    := $(BUILD)/libhttpserve.a
 SHARED    := $(BUILD)/libhttpserve.so
 CMD       := $(BUILD)/httpserve
 
-.PHONY: all test unit e2e valgrind faults install clean fuzz bench
+.PHONY: all test unit e2e valgrind faults install clean fuzz bench version
 all: $(STATIC) $(SHARED) $(CMD) $(EX_BIN) $(PROG_BIN)
 
 $(BUILD)/obj/%.o: src/%.c $(wildcard src/*.h) include/httpserve.h
@@ -65,7 +70,7 @@ $(STATIC): $(LIB_OBJ)
 	rm -f $@ && ar rcs $@ $^
 
 $(SHARED): $(LIB_OBJ)
-	$(CC) -shared -Wl,-soname,libhttpserve.so.0 -o $@ $^ $(ALLLDFLAGS) $(LDLIBS)
+	$(CC) -shared -Wl,-soname,$(SONAME) -o $@ $^ $(ALLLDFLAGS) $(LDLIBS)
 
 $(CMD): cli/main.c $(STATIC) include/httpserve.h
 	$(CC) $(ALLCFLAGS) cli/main.c -o $@ $(STATIC) $(ALLLDFLAGS) $(LDLIBS)
@@ -121,6 +126,10 @@ install: $(STATIC) $(SHARED) $(CMD)
 	install -m 644 docs/httpserve.1 $(DESTDIR)$(PREFIX)/share/man/man1/httpserve.1
 	sed -e 's|@PREFIX@|$(PREFIX)|g' -e 's|@VERSION@|$(VERSION)|g' httpserve.pc.in \
 	    > $(DESTDIR)$(PREFIX)/lib/pkgconfig/httpserve.pc
+
+# The version, as packaging scripts and the tests read it.
+version:
+	@echo $(VERSION)
 
 clean:
 	rm -rf build build-san build-fault build-clang

@@ -612,12 +612,16 @@ static void start_listening(struct cli *cli, const struct hs_handler *h)
 		exit(1);
 	}
 	char what[512];
-	if (rc == -ENOENT)
+	bool unresolved = rc == -ENOENT || rc == -EAGAIN;
+	if (unresolved)
 		snprintf(what, sizeof what, "cannot resolve address '%s'", cli->opt.host);
 	else
 		snprintf(what, sizeof what, "cannot listen on %s port %s",
 		         cli->opt.host ? cli->opt.host : "::", cli->port ? cli->port : "8000");
-	fail(what, rc == -ENOENT ? "Name or service not known" : strerror(-rc));
+	/* the resolver's own words, as Python's socket.gaierror shows them */
+	fail(what, rc == -ENOENT   ? "Name or service not known"
+	           : rc == -EAGAIN ? "Temporary failure in name resolution"
+	                           : strerror(-rc));
 }
 
 /* Python's banner; for a self-signed certificate, its fingerprint under it, so that a

@@ -11,6 +11,16 @@
  *
  * Conventions: actions return 0 or a negative errno; lookups return a pointer or NULL.
  * The zero value of every options struct is the default. Nothing here exits the process.
+ *
+ * Versions: the shared library's soname is libhttpserve.so.MAJOR (HS_VERSION_MAJOR). A
+ * program built against this header runs with every later library of the same major
+ * version: within one, functions and fields are only ever added. Fields grow in two
+ * ways. struct hs_options grows at its end: hs_server_new passes the caller's
+ * sizeof(struct hs_options), and the library takes the fields the caller does not have
+ * as zero. The structs that are embedded in others (hs_handler, hs_tls_options,
+ * hs_static, hs_cgi) keep their size: a new field takes the place of reserved members,
+ * which stay zero (as in the zero value) and are never named. Only the names declared
+ * here are exported; hs__ names are the library's own.
  */
 #ifndef HTTPSERVE_H
 #define HTTPSERVE_H
@@ -22,8 +32,22 @@
 #ifdef __cplusplus
 extern "C" {
 #endif
+#if defined(__GNUC__)
+#pragma GCC visibility push(default)
+#define HS__PRINTF(fmt, args) __attribute__((format(printf, fmt, args)))
+#else
+#define HS__PRINTF(fmt, args)
+#endif
 
-#define HS_VERSION "0.1.0"
+/* The one statement of the version (the build reads it from here). MAJOR changes when
+ * a program built against an earlier header could break; MINOR when names are added;
+ * PATCH for fixes alone. */
+#define HS_VERSION_MAJOR 0
+#define HS_VERSION_MINOR 1
+#define HS_VERSION_PATCH 0
+#define HS__STRING(x) #x
+#define HS__VERSION_TEXT(a, b, c) HS__STRING(a) "." HS__STRING(b) "." HS__STRING(c)
+#define HS_VERSION HS__VERSION_TEXT(HS_VERSION_MAJOR, HS_VERSION_MINOR, HS_VERSION_PATCH)
 
 struct hs_server; /* HTTPServer / ThreadingHTTPServer (opaque) */
 struct hs_conn;   /* one connection: the handler's "self" for I/O (opaque) */
@@ -98,6 +122,7 @@ struct hs_handler {
 	 * is gone; hs_defer and hs_watch_new are refused (-EINVAL). When every pool thread is
 	 * busy a request waits in a queue of handler_queue; past it, 503. */
 	bool blocking;
+	void *reserved[8];                /* zero: room for later fields */
 };
 
 /* HTTPSServer: TLS on every connection of the server, when cert_file, self_signed or
@@ -115,6 +140,7 @@ struct hs_tls_options {
 	                              used as it is (a reference is taken); the rest ignored */
 	char *error;               /* where a failure is described in one line (may be NULL) */
 	size_t error_size;
+	void *reserved[4];         /* zero: room for later fields */
 };
 
 struct hs_options {
@@ -136,13 +162,24 @@ struct hs_options {
 	                            handler is blocking or this is set */
 	int handler_queue;       /* 0: 4 per pool thread; requests waiting for a pool thread
 	                            beyond this get 503 */
+	/* later fields go here, at the end */
 };
 
 /* Creates a server listening as o says (NULL: defaults), answering with handler h,
  * which must outlive it. Returns 0 and *out, or a negative errno: -EADDRINUSE,
- * -EADDRNOTAVAIL, -EACCES from bind; -ENOENT when the host does not resolve. */
+ * -EADDRNOTAVAIL, -EACCES from bind; from name resolution -ENOENT (no such host),
+ * -EAGAIN (the resolver could not answer now: worth a retry), -EINVAL (the port is
+ * neither a number nor a service), -EIO (any other resolver failure). hs_server_new
+ * is a macro over hs_server_new_sized, which takes the size of the caller's struct
+ * hs_options: fields past it are taken as zero, and a caller's struct larger than the
+ * library's is refused (-E2BIG) unless its extra bytes are zero. The function
+ * hs_server_new, (hs_server_new)(...) or from another language, takes o as laid out by
+ * this version of the header. */
+int hs_server_new_sized(struct hs_server **out, const struct hs_options *o, size_t o_size,
+                        const struct hs_handler *h);
 int hs_server_new(struct hs_server **out, const struct hs_options *o,
                   const struct hs_handler *h);
+#define hs_server_new(out, o, h) hs_server_new_sized(out, o, sizeof(struct hs_options), h)
 /* The bound address (numeric) and port, for the banner. host_size >= 64 suffices. */
 int hs_server_address(const struct hs_server *s, char *host, size_t host_size, int *port);
 /* Serves until hs_server_shutdown; runs the workers (this thread is one of them).
@@ -236,8 +273,8 @@ void hs_set_close_connection(struct hs_conn *c, bool close);
 /* log_request: "REQUESTLINE" CODE SIZE (size "-" when NULL). Silent when quiet. */
 void hs_log_request(struct hs_conn *c, int code, const char *size);
 /* log_error and log_message: printf-style, passed to the handler's log_message. */
-void hs_log_error(struct hs_conn *c, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-void hs_log_message(struct hs_conn *c, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+void hs_log_error(struct hs_conn *c, const char *fmt, ...) HS__PRINTF(2, 3);
+void hs_log_message(struct hs_conn *c, const char *fmt, ...) HS__PRINTF(2, 3);
 
 /* -------------------------------------------------------------- helpers */
 
@@ -336,7 +373,11 @@ void hs_watch_free(struct hs_watch *w);
 
 /* ----------------------------------------------- SimpleHTTPRequestHandler */
 
+/* Which symlinks hs_static serves (Python follows every one). */
+enum hs_symlinks { HS_SYMLINKS_INSIDE, HS_SYMLINKS_FOLLOW, HS_SYMLINKS_DENY };
+
 struct hs_static;
+struct hs__static_private;
 
 /* Serves GET and HEAD from a directory as Python does. Fields may be changed after
  * hs_static_init and before serving; the hooks default to the built-in behaviour. */
@@ -351,22 +392,21 @@ struct hs_static {
 	const char *(*guess_type)(const struct hs_static *self, const char *path);
 	/* Which symlinks are served (Python follows every one); the default serves a link
 	 * only when its target lies inside directory. A refused link is a 404, logged. */
-	enum hs_symlinks { HS_SYMLINKS_INSIDE, HS_SYMLINKS_FOLLOW, HS_SYMLINKS_DENY } symlinks;
+	enum hs_symlinks symlinks;
 	/* Serve file.br or file.gz beside a requested file, as Accept-Encoding prefers, with
 	 * Content-Encoding, the file's Content-Type and Vary: Accept-Encoding. A sibling
 	 * older than the file is never used. Off by default (the bytes of a URL are its
 	 * file's, as in Python); see README. */
 	bool precompressed;
-	/* private, owned by hs_static_init / hs_static_fini */
-	int root_fd;
-	char *root_real;
-	struct hs__mime *mime;
-	struct hs__lcache *listing_cache; /* rendered listings, shared by the workers */
+	struct hs__static_private *priv;  /* the library's: made by hs_static_init */
+	void *reserved[4];                /* zero: room for later fields */
 };
 
 /* SimpleHTTPRequestHandler(directory=...): directory NULL is the current directory.
  * Returns 0, or a negative errno when the directory cannot be opened. */
 int hs_static_init(struct hs_static *st, const char *directory);
+/* Releases what hs_static_init made; harmless on a zeroed struct, after a failed
+ * hs_static_init, or a second time. */
 void hs_static_fini(struct hs_static *st);
 /* translate_path: the file path for a request target, relative to directory ("" for
  * the directory itself). Returns 0 or a negative errno (-ENAMETOOLONG, -EINVAL). */
@@ -387,6 +427,7 @@ const char *hs_static_guess_type(const struct hs_static *st, const char *path);
  * for HTTP/1.1, or by closing. stderr lines go to the log, a non-zero exit is logged,
  * and a script past the timeout is killed. Nothing blocks the worker: pipes and the
  * process are watched by its event loop. */
+struct hs__cgi_private;
 struct hs_cgi {
 	struct hs_static base;
 	/* cgi_directories: URL paths whose files are scripts. NULL: {"/cgi-bin", "/htbin",
@@ -406,26 +447,28 @@ struct hs_cgi {
 	              size_t *dir_len);
 	/* is_executable: NULL is access(path, X_OK), as Python. */
 	bool (*is_executable)(const struct hs_cgi *self, const char *path);
-	/* private, owned by hs_cgi_init / hs_cgi_fini */
-	hs_method_fn *static_GET, *static_HEAD;
-	char **environ_copy;
-	bool drop_privileges;
-	unsigned long nobody_uid, nobody_gid;
-	char server_name_buf[256];
+	struct hs__cgi_private *priv; /* the library's: made by hs_cgi_init */
+	void *reserved[4];            /* zero: room for later fields */
 };
 
 /* CGIHTTPRequestHandler(directory=...): hs_static_init, then the CGI slots. Returns 0,
  * or a negative errno. */
 int hs_cgi_init(struct hs_cgi *cg, const char *directory);
+/* Releases what hs_cgi_init made; harmless on a zeroed struct, after a failed
+ * hs_cgi_init, or a second time. */
 void hs_cgi_fini(struct hs_cgi *cg);
 /* HTTPServer.server_bind's server_name: socket.getfqdn() of the address s is bound to,
- * for SERVER_NAME. May wait on name resolution: call it before serving. Returns 0. */
+ * for SERVER_NAME. May wait on name resolution: call it before serving. Returns 0, or
+ * -EINVAL when cg was not initialised. */
 int hs_cgi_server_bind(struct hs_cgi *cg, const struct hs_server *s);
 /* The default is_cgi: _url_collapse_path, then the first directory prefix that is one
  * of cgi_directories. -EINVAL where Python raises IndexError ("/.." above the root). */
 int hs_cgi_is_cgi(const struct hs_cgi *cg, const char *path, char *info, size_t info_size,
                   size_t *dir_len);
 
+#if defined(__GNUC__)
+#pragma GCC visibility pop
+#endif
 #ifdef __cplusplus
 }
 #endif

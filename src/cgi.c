@@ -47,6 +47,15 @@ extern char **environ;
 
 static const char *const default_dirs[] = {"/cgi-bin", "/htbin", NULL};
 
+/* What hs_cgi_init makes. */
+struct hs__cgi_private {
+	hs_method_fn *static_GET, *static_HEAD;
+	char **environ_copy;   /* the environment at start-up, less HTTP_PROXY */
+	bool drop_privileges;  /* scripts run as nobody: the server runs as root */
+	unsigned long nobody_uid, nobody_gid;
+	char server_name_buf[256];
+};
+
 enum framing { FRAME_LENGTH, FRAME_CHUNKED, FRAME_CLOSE };
 
 /* One running script. */
@@ -587,7 +596,7 @@ static bool env_has(const struct env *e, const char *name)
 static bool inherited(const struct hs_cgi *cg, const char *name)
 {
 	size_t n = strlen(name);
-	for (char **p = cg->environ_copy; p && *p; p++)
+	for (char **p = cg->priv->environ_copy; p && *p; p++)
 		if (strncmp(*p, name, n) == 0 && (*p)[n] == '=')
 			return true;
 	return false;
@@ -717,7 +726,7 @@ static void env_args(struct env *e, const char *script, const char *query)
 static char **env_vectors(struct env *e, const struct hs_cgi *cg, char ***envp)
 {
 	size_t ninh = 0;
-	for (char **p = cg->environ_copy; p && *p; p++)
+	for (char **p = cg->priv->environ_copy; p && *p; p++)
 		ninh++;
 	char **v = e->rc ? NULL : hs__malloc((e->nargs + 1 + ninh + e->nvars + 1) * sizeof *v);
 	if (!v)
@@ -727,7 +736,7 @@ static char **env_vectors(struct env *e, const struct hs_cgi *cg, char ***envp)
 		v[k++] = e->text.data + e->args[i];
 	v[k++] = NULL;
 	*envp = v + k;
-	for (char **p = cg->environ_copy; p && *p; p++) {
+	for (char **p = cg->priv->environ_copy; p && *p; p++) {
 		bool overridden = false;
 		for (size_t i = 0; i < e->nvars && !overridden; i++)
 			overridden = same_name(*p, e->text.data + e->vars[i]);
@@ -781,9 +790,9 @@ __attribute__((noreturn)) static void child(const struct hs_cgi *cg, const char 
 	for (int i = 0; i < 3; i++)
 		if (dup2(moved[i], i) < 0)
 			_exit(127);
-	if (cg->drop_privileges) {
-		uid_t u = (uid_t)cg->nobody_uid;
-		gid_t g = (gid_t)cg->nobody_gid;
+	if (cg->priv->drop_privileges) {
+		uid_t u = (uid_t)cg->priv->nobody_uid;
+		gid_t g = (gid_t)cg->priv->nobody_gid;
 		if (syscall(SYS_setgroups, 0, NULL) < 0 || syscall(SYS_setresgid, g, g, g) < 0 ||
 		    syscall(SYS_setresuid, u, u, u) < 0) {
 			child_say("cannot run as nobody: ", path, errno);
@@ -893,7 +902,7 @@ static bool is_dir(const struct hs_cgi *cg, const char *path, size_t n)
 	bool slash, dir = false;
 	struct stat st;
 	if (hs__cgi_translate(&rel, path, n, &slash) == 0 && !strchr(rel.data, '\xff'))
-		dir = fstatat(cg->base.root_fd, rel.data[0] ? rel.data : ".", &st, 0) == 0 &&
+		dir = fstatat(cg->base.priv->root_fd, rel.data[0] ? rel.data : ".", &st, 0) == 0 &&
 		      S_ISDIR(st.st_mode);
 	hs__buf_free(&rel);
 	return dir;
@@ -920,9 +929,9 @@ static int find_script(const struct hs_cgi *cg, struct hs_conn *c, const char *r
 	char at[PATH_MAX];
 	if (strchr(rel, '\xff') ||
 	    snprintf(at, sizeof at, "%s%s", rel[0] ? rel : ".", slash ? "/" : "") >= (int)sizeof at ||
-	    fstatat(cg->base.root_fd, at, &st, 0) < 0)
+	    fstatat(cg->base.priv->root_fd, at, &st, 0) < 0)
 		return -ENOENT;
-	const char *root = cg->base.root_real;
+	const char *root = cg->base.priv->root_real;
 	bool at_root = strcmp(root, "/") == 0;
 	if (snprintf(exe, exe_size, "%s%s%s", at_root ? "" : root, "/", rel) >= (int)exe_size)
 		return -ENOENT;
@@ -1078,44 +1087,44 @@ static int cgi_slot(const struct hs_handler *h, struct hs_conn *c, const struct 
 	else if (strcmp(r->command, "POST") == 0)
 		rc = hs_send_error(c, 501, "Can only POST to CGI scripts", NULL);
 	else if (strcmp(r->command, "HEAD") == 0)
-		rc = cg->static_HEAD(h, c, r);
+		rc = cg->priv->static_HEAD(h, c, r);
 	else
-		rc = cg->static_GET(h, c, r);
+		rc = cg->priv->static_GET(h, c, r);
 	free(info);
 	return rc;
 }
 
 /* A copy of the environment at start-up, without HTTP_PROXY (httpoxy: a script cannot
  * tell it from a Proxy: header, and CGI libraries trust it). */
-static int copy_environ(struct hs_cgi *cg)
+static int copy_environ(struct hs__cgi_private *p)
 {
 	size_t n = 0;
-	for (char **p = environ; p && *p; p++)
+	for (char **e = environ; e && *e; e++)
 		n++;
-	cg->environ_copy = hs__calloc(n + 1, sizeof *cg->environ_copy);
-	if (!cg->environ_copy)
+	p->environ_copy = hs__calloc(n + 1, sizeof *p->environ_copy);
+	if (!p->environ_copy)
 		return -ENOMEM;
 	size_t k = 0;
-	for (char **p = environ; p && *p; p++) {
-		if (!strchr(*p, '=') || strncmp(*p, "HTTP_PROXY=", 11) == 0)
+	for (char **e = environ; e && *e; e++) {
+		if (!strchr(*e, '=') || strncmp(*e, "HTTP_PROXY=", 11) == 0)
 			continue;
-		if (!(cg->environ_copy[k++] = hs__strdup(*p)))
+		if (!(p->environ_copy[k++] = hs__strdup(*e)))
 			return -ENOMEM;
 	}
 	return 0;
 }
 
 /* nobody_uid(): nobody's uid, else one more than the largest uid, as Python. */
-static void find_nobody(struct hs_cgi *cg)
+static void find_nobody(struct hs__cgi_private *p)
 {
 	struct passwd pw, *res = NULL;
 	char buf[4096];
-	cg->drop_privileges = geteuid() == 0;
-	if (!cg->drop_privileges)
+	p->drop_privileges = geteuid() == 0;
+	if (!p->drop_privileges)
 		return;
 	if (getpwnam_r("nobody", &pw, buf, sizeof buf, &res) == 0 && res) {
-		cg->nobody_uid = res->pw_uid;
-		cg->nobody_gid = res->pw_gid;
+		p->nobody_uid = res->pw_uid;
+		p->nobody_gid = res->pw_gid;
 		return;
 	}
 	unsigned long max = 0;
@@ -1124,7 +1133,7 @@ static void find_nobody(struct hs_cgi *cg)
 		if (res->pw_uid > max && res->pw_uid != (uid_t)-1)
 			max = res->pw_uid;
 	endpwent();
-	cg->nobody_uid = cg->nobody_gid = max + 1;
+	p->nobody_uid = p->nobody_gid = max + 1;
 }
 
 int hs_cgi_init(struct hs_cgi *cg, const char *directory)
@@ -1133,27 +1142,37 @@ int hs_cgi_init(struct hs_cgi *cg, const char *directory)
 	int rc = hs_static_init(&cg->base, directory);
 	if (rc < 0)
 		return rc;
-	cg->static_GET = cg->base.base.do_GET;
-	cg->static_HEAD = cg->base.base.do_HEAD;
+	struct hs__cgi_private *p = hs__calloc(1, sizeof *p);
+	if (!p) {
+		hs_static_fini(&cg->base);
+		return -ENOMEM;
+	}
+	cg->priv = p;
+	p->static_GET = cg->base.base.do_GET;
+	p->static_HEAD = cg->base.base.do_HEAD;
 	cg->base.base.do_GET = cgi_slot;
 	cg->base.base.do_HEAD = cgi_slot;
 	cg->base.base.do_POST = cgi_slot;
 	cg->base.base.stream_body = true; /* Python's rbufsize = 0: the body goes to stdin */
-	rc = copy_environ(cg);
+	rc = copy_environ(p);
 	if (rc < 0) {
 		hs_cgi_fini(cg);
 		return rc;
 	}
-	find_nobody(cg);
+	find_nobody(p);
 	return 0;
 }
 
 void hs_cgi_fini(struct hs_cgi *cg)
 {
-	for (char **p = cg->environ_copy; p && *p; p++)
-		free(*p);
-	free(cg->environ_copy);
-	cg->environ_copy = NULL;
+	struct hs__cgi_private *p = cg->priv;
+	if (p) {
+		for (char **e = p->environ_copy; e && *e; e++)
+			free(*e);
+		free(p->environ_copy);
+		free(p);
+		cg->priv = NULL;
+	}
 	hs_static_fini(&cg->base);
 }
 
@@ -1192,9 +1211,11 @@ int hs_cgi_server_bind(struct hs_cgi *cg, const struct hs_server *s)
 {
 	char host[64];
 	int port;
+	if (!cg->priv)
+		return -EINVAL;
 	if (hs_server_address(s, host, sizeof host, &port) < 0)
 		host[0] = '\0';
-	getfqdn(host, cg->server_name_buf, sizeof cg->server_name_buf);
-	cg->server_name = cg->server_name_buf;
+	getfqdn(host, cg->priv->server_name_buf, sizeof cg->priv->server_name_buf);
+	cg->server_name = cg->priv->server_name_buf;
 	return 0;
 }

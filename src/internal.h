@@ -764,4 +764,19 @@ void hs__log_flush(struct hs__worker *w);
  * deadline (0: due; -1: none), for a caller that waits outside hs__loop_once. */
 int hs__loop_timeout(const struct hs__loop *l);
 
+/* net.c: a getaddrinfo failure (rc, with errno err for EAI_SYSTEM) as a negative errno. */
+int hs__gai_errno(int rc, int err);
+
+/* server.c defines the function hs_server_new that the header's macro of that name hides
+ * (abi.c: hs_server_new_sized). */
+#undef hs_server_new
+
+/* static.c: what hs_static_init makes, read by the CGI handler too. */
+struct hs__static_private {
+	int root_fd;
+	char *root_real;
+	struct hs__mime *mime;
+	struct hs__lcache *listing_cache; /* rendered listings, shared by the workers */
+};
+
 #endif

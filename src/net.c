@@ -15,15 +15,25 @@
 
 #include "internal.h"
 
-static int gai_to_errno(int rc)
+/* The kind of failure survives: the name does not exist (-ENOENT), the resolver could not
+ * answer now (-EAGAIN, worth a retry), the port is no service (-EINVAL). */
+int hs__gai_errno(int rc, int err)
 {
 	switch (rc) {
+	case EAI_NONAME:
+	case EAI_NODATA:
+	case EAI_ADDRFAMILY:
+		return -ENOENT;
+	case EAI_AGAIN:
+		return -EAGAIN;
 	case EAI_MEMORY:
 		return -ENOMEM;
+	case EAI_SERVICE:
+		return -EINVAL;
 	case EAI_SYSTEM:
-		return -errno;
+		return err > 0 ? -err : -EIO;
 	default:
-		return -ENOENT;
+		return -EIO;
 	}
 }
 
@@ -114,7 +124,7 @@ int hs__listen(const char *host, const char *port, int backlog, int *fds, int n)
 	}
 	rc = getaddrinfo(host, port, &hints, &res);
 	if (rc != 0)
-		return gai_to_errno(rc);
+		return hs__gai_errno(rc, errno);
 	rc = listen_on(res, backlog, false, fds, n);
 	freeaddrinfo(res);
 	return rc;

@@ -81,7 +81,7 @@ const char *hs_static_guess_type(const struct hs_static *st, const char *path)
 		if (t)
 			return t;
 	}
-	return hs__mime_guess(st->mime, path, strlen(path));
+	return hs__mime_guess(st->priv->mime, path, strlen(path));
 }
 
 int hs_static_translate_path(const struct hs_static *st, const char *path, char *out,
@@ -240,13 +240,13 @@ static int list_fresh(struct hs_static *self, struct hs_conn *c, const struct hs
 {
 	struct timespec now;
 	clock_gettime(CLOCK_REALTIME, &now);
-	struct hs__lscratch *s = hs__lcache_take_scratch(self->listing_cache);
+	struct hs__lscratch *s = hs__lcache_take_scratch(self->priv->listing_cache);
 	size_t n = 0;
 	bool cacheable = false;
 	int rc = s ? read_dir(dfd, s, &n, &cacheable) : -ENOMEM;
 	close(dfd);
 	if (rc < 0) {
-		hs__lcache_give_scratch(self->listing_cache, s);
+		hs__lcache_give_scratch(self->priv->listing_cache, s);
 		return rc == -ENOMEM ? hs_send_error(c, 500, NULL, NULL)
 		                     : hs_send_error(c, 404, "No permission to list directory", NULL);
 	}
@@ -258,11 +258,11 @@ static int list_fresh(struct hs_static *self, struct hs_conn *c, const struct hs
 		struct hs__lcache_key key = {(uint64_t)dst->st_dev, (uint64_t)dst->st_ino};
 		struct hs__lcache_stamp stamp = stamp_of(dst);
 		/* not kept (racy, too large, out of memory): the next request renders again */
-		(void)hs__lcache_put(self->listing_cache, &key, &stamp, &now, s->body.data, s->body.len);
+		(void)hs__lcache_put(self->priv->listing_cache, &key, &stamp, &now, s->body.data, s->body.len);
 	}
 	rc = rc < 0 ? hs_send_error(c, 500, NULL, NULL)
 	            : send_listing(c, r, display, dn, s->body.data, s->body.len);
-	hs__lcache_give_scratch(self->listing_cache, s);
+	hs__lcache_give_scratch(self->priv->listing_cache, s);
 	return rc;
 }
 
@@ -289,7 +289,7 @@ static int list_directory(struct hs_static *self, struct hs_conn *c, const struc
 	struct hs__lcache_key key = {(uint64_t)dst->st_dev, (uint64_t)dst->st_ino};
 	struct hs__lcache_stamp stamp = stamp_of(dst);
 	struct hs__span body;
-	struct hs__lpage *hit = hs__lcache_get(self->listing_cache, &key, &stamp, &body);
+	struct hs__lpage *hit = hs__lcache_get(self->priv->listing_cache, &key, &stamp, &body);
 	int rc;
 	if (hit) {
 		close(dfd);
@@ -307,10 +307,10 @@ static int list_directory(struct hs_static *self, struct hs_conn *c, const struc
 
 static bool inside_root(const struct hs_static *self, const char *real)
 {
-	size_t n = strlen(self->root_real);
+	size_t n = strlen(self->priv->root_real);
 	if (n == 1) /* serving "/" */
 		return true;
-	return strncmp(real, self->root_real, n) == 0 && (real[n] == '\0' || real[n] == '/');
+	return strncmp(real, self->priv->root_real, n) == 0 && (real[n] == '\0' || real[n] == '/');
 }
 
 /* The slow way, for an absolute symlink (openat2 refuses those even when they lead
@@ -319,7 +319,7 @@ static bool inside_root(const struct hs_static *self, const char *real)
 static int open_resolved(const struct hs_static *self, const char *rel, int flags)
 {
 	char via[PATH_MAX], real[PATH_MAX];
-	if (snprintf(via, sizeof via, "/proc/self/fd/%d/%s", self->root_fd, rel) >= (int)sizeof via)
+	if (snprintf(via, sizeof via, "/proc/self/fd/%d/%s", self->priv->root_fd, rel) >= (int)sizeof via)
 		return -ENAMETOOLONG;
 	if (!realpath(via, real))
 		return -errno;
@@ -329,7 +329,7 @@ static int open_resolved(const struct hs_static *self, const char *rel, int flag
 		/* rel is lexically normal, so a path without links resolves to root/rel */
 		char plain[PATH_MAX];
 		bool root = strcmp(rel, ".") == 0;
-		snprintf(plain, sizeof plain, "%s%s%s", self->root_real, root ? "" : "/", root ? "" : rel);
+		snprintf(plain, sizeof plain, "%s%s%s", self->priv->root_real, root ? "" : "/", root ? "" : rel);
 		if (strcmp(plain, real) != 0)
 			return -ELOOP;
 	}
@@ -346,14 +346,14 @@ static int open_resolved(const struct hs_static *self, const char *rel, int flag
 static int open_under_root(const struct hs_static *self, const char *rel, int flags)
 {
 	if (self->symlinks == HS_SYMLINKS_FOLLOW) {
-		int fd = openat(self->root_fd, rel, flags);
+		int fd = openat(self->priv->root_fd, rel, flags);
 		return fd < 0 ? -errno : fd;
 	}
 	struct open_how how = {.flags = (uint64_t)flags,
 	                       .resolve = RESOLVE_BENEATH | RESOLVE_NO_MAGICLINKS};
 	if (self->symlinks == HS_SYMLINKS_DENY)
 		how.resolve |= RESOLVE_NO_SYMLINKS;
-	long fd = syscall(SYS_openat2, self->root_fd, rel, &how, sizeof how);
+	long fd = syscall(SYS_openat2, self->priv->root_fd, rel, &how, sizeof how);
 	if (fd >= 0)
 		return (int)fd;
 	if (errno == ENOSYS || (errno == EXDEV && self->symlinks == HS_SYMLINKS_INSIDE))
@@ -585,7 +585,7 @@ static bool still_the_same(const struct hs_static *self, const struct file_entry
 {
 	struct stat st;
 	const struct stat *was = &e->v.st;
-	return fstatat(self->root_fd, e->rel, &st, 0) == 0 && S_ISREG(st.st_mode) &&
+	return fstatat(self->priv->root_fd, e->rel, &st, 0) == 0 && S_ISREG(st.st_mode) &&
 	       st.st_dev == was->st_dev && st.st_ino == was->st_ino &&
 	       st.st_size == was->st_size && same_time(&st.st_mtim, &was->st_mtim) &&
 	       same_time(&st.st_ctim, &was->st_ctim);
@@ -975,27 +975,34 @@ int hs_static_init(struct hs_static *st, const char *directory)
 	st->base.do_GET = send_head;
 	st->base.do_HEAD = send_head;
 	st->base.ignore_body = true; /* GET and HEAD never read one */
-	st->root_fd = open(st->directory, O_PATH | O_DIRECTORY | O_CLOEXEC);
-	if (st->root_fd < 0)
-		return -errno;
-	st->root_real = hs__alloc_fails() ? (errno = ENOMEM, NULL) : realpath(st->directory, NULL);
-	int rc = st->root_real ? hs__mime_new(&st->mime, "/etc/mime.types") : -errno;
+	struct hs__static_private *p = hs__calloc(1, sizeof *p);
+	if (!p)
+		return -ENOMEM;
+	st->priv = p;
+	p->root_fd = open(st->directory, O_PATH | O_DIRECTORY | O_CLOEXEC);
+	int rc = p->root_fd < 0 ? -errno : 0;
+	if (rc == 0) {
+		p->root_real = hs__alloc_fails() ? (errno = ENOMEM, NULL)
+		                                 : realpath(st->directory, NULL);
+		rc = p->root_real ? hs__mime_new(&p->mime, "/etc/mime.types") : -errno;
+	}
 	if (rc < 0)
 		hs_static_fini(st);
-	else if (hs__lcache_new(&st->listing_cache, HS__LCACHE_ENTRIES, HS__LCACHE_BYTES) < 0)
-		st->listing_cache = NULL; /* no memory for it: every listing is rendered afresh */
+	else if (hs__lcache_new(&p->listing_cache, HS__LCACHE_ENTRIES, HS__LCACHE_BYTES) < 0)
+		p->listing_cache = NULL; /* no memory for it: every listing is rendered afresh */
 	return rc;
 }
 
 void hs_static_fini(struct hs_static *st)
 {
-	if (st->root_fd >= 0)
-		close(st->root_fd);
-	hs__mime_free(st->mime);
-	hs__lcache_free(st->listing_cache);
-	free(st->root_real);
-	st->root_fd = -1;
-	st->root_real = NULL;
-	st->mime = NULL;
-	st->listing_cache = NULL;
+	struct hs__static_private *p = st->priv;
+	if (!p)
+		return;
+	if (p->root_fd >= 0)
+		close(p->root_fd);
+	hs__mime_free(p->mime);
+	hs__lcache_free(p->listing_cache);
+	free(p->root_real);
+	free(p);
+	st->priv = NULL;
 }
