@@ -117,13 +117,15 @@ bench: $(CMD)
 
 install: $(STATIC) $(SHARED) $(CMD)
 	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/lib/pkgconfig \
-	           $(DESTDIR)$(PREFIX)/include $(DESTDIR)$(PREFIX)/share/man/man1
+	           $(DESTDIR)$(PREFIX)/include $(DESTDIR)$(PREFIX)/share/man/man1 \
+	           $(DESTDIR)$(PREFIX)/share/man/man3
 	install -m 755 $(CMD) $(DESTDIR)$(PREFIX)/bin/httpserve
 	install -m 644 $(STATIC) $(DESTDIR)$(PREFIX)/lib/libhttpserve.a
 	install -m 755 $(SHARED) $(DESTDIR)$(PREFIX)/lib/libhttpserve.so.0
 	ln -sf libhttpserve.so.0 $(DESTDIR)$(PREFIX)/lib/libhttpserve.so
 	install -m 644 include/httpserve.h $(DESTDIR)$(PREFIX)/include/httpserve.h
 	install -m 644 docs/httpserve.1 $(DESTDIR)$(PREFIX)/share/man/man1/httpserve.1
+	install -m 644 docs/libhttpserve.3 $(DESTDIR)$(PREFIX)/share/man/man3/libhttpserve.3
 	sed -e 's|@PREFIX@|$(PREFIX)|g' -e 's|@VERSION@|$(VERSION)|g' httpserve.pc.in \
 	    > $(DESTDIR)$(PREFIX)/lib/pkgconfig/httpserve.pc
 
