@@ -9,7 +9,9 @@ one table of medians, spread and ratio to nginx, then the performance targets.
 
 Knobs (environment): BENCH_QUICK=1 (one short repetition, 1,000 idle connections: a smoke
 test), BENCH_RUNS, BENCH_SECONDS, BENCH_ONLY=a,b,... (workloads; "tls" is the TLS group
-t1-t4, which runs only when named), BENCH_SERVERS=nginx,... (rows), BENCH_IDLE (idle
+t1-t4, "embed" the embedding group e1-e2, each run only when named),
+BENCH_SERVERS=nginx,... (rows), BENCH_EMBED_POOL (the blocking slot's handler_threads;
+unset: the library's default), BENCH_IDLE (idle
 connections for h), BENCH_IDLE_TLS (for t4), BENCH_PORT (first port), BENCH_KEEP=1 (keep
 the temp dir). Every loop is bounded and every server listens on 127.0.0.1 only.
 """
@@ -64,6 +66,14 @@ ROWS = ["nginx", "lighttpd", "h2o"] + HS_ROWS + [HS_LOG, "ceiling"] + list(CEILI
 ALL_SERVED = ["nginx", "lighttpd", "h2o"] + HS_ROWS + [HS_LOG]
 # over TLS: lighttpd would need its mod_openssl package, left out
 TLS_ROWS = ["nginx", "h2o"] + HS_ROWS
+# the embedding group: one 1 KiB hello handler (bench/embed/) on libhttpserve three ways,
+# and on the two embeddable C servers it is compared with; "hs 1 worker" is the plain slot
+# on one worker, what the own loop (one worker, the application's poll) is held to
+EMB_PLAIN, EMB_BLOCKING, EMB_OWN, EMB_ONE = "hs plain", "hs blocking", "hs own loop", "hs 1 worker"
+EMB_PEERS = ["libmicrohttpd", "civetweb"]
+EMBED_ROWS = [EMB_PLAIN, EMB_BLOCKING, EMB_OWN, EMB_ONE] + EMB_PEERS
+EMBED_CONNS = 64
+EMBED_POOL = os.environ.get("BENCH_EMBED_POOL", "0")  # 0: the library's default
 
 # key: (title, path, connections, wrk threads, extra headers, unit, rows)
 WORKLOADS = {
@@ -92,6 +102,13 @@ WORKLOADS = {
            "KiB", TLS_ROWS),
 }
 TLS_KEYS = ("t1", "t2", "t3", "t4")
+WORKLOADS.update({
+    "e1": ("embedding: GET / of a 1 KiB hello handler, keep-alive, %d conns" % EMBED_CONNS,
+           "/", EMBED_CONNS, NCPU, [], "req/s", EMBED_ROWS),
+    "e2": ("embedding: the same with Connection: close, %d conns" % EMBED_CONNS,
+           "/", EMBED_CONNS, NCPU, ["Connection: close"], "req/s", EMBED_ROWS),
+})
+EMBED_KEYS = ("e1", "e2")
 
 
 def log(msg):
@@ -259,6 +276,8 @@ class Server:
                 self.log_path = os.path.join(run, "httpserve-requests.log")
         elif tls:
             raise ValueError(name + " over TLS")
+        elif name in EMBED_ROWS:
+            self.cmd = embed_cmd(name, port)
         elif name == "lighttpd":
             conf = render("lighttpd.conf.in", os.path.join(run, "lighttpd.conf"), vals)
             self.cmd = ["lighttpd", "-D", "-f", conf]
@@ -327,6 +346,18 @@ class Server:
         return os.path.getsize(self.log_path) if self.log_path else 0
 
 
+def embed_cmd(name, port):
+    """The command line of an embedding row (bench/embed/, built by run.sh --embed)."""
+    hello = os.path.join(TOOLS, "hello_httpserve")
+    return {EMB_PLAIN: [hello, "plain", str(NCPU), str(port)],
+            EMB_BLOCKING: [hello, "blocking", str(NCPU), str(port), EMBED_POOL],
+            EMB_OWN: [hello, "ownloop", "1", str(port)],
+            EMB_ONE: [hello, "plain", "1", str(port)],
+            "libmicrohttpd": [os.path.join(TOOLS, "hello_mhd"), str(port), str(NCPU)],
+            "civetweb": [os.path.join(TOOLS, "hello_civetweb"), str(port), str(EMBED_CONNS)],
+            }[name]
+
+
 def http_get(port, path, timeout=30, tls=False):
     """One GET that closes the connection; returns (status, body bytes)."""
     s = socket.create_connection(("127.0.0.1", port), timeout=timeout)
@@ -350,8 +381,57 @@ def http_get(port, path, timeout=30, tls=False):
     return int(head.split()[1]), body
 
 
+EMBED_BODY = bytes(ord("a") + i % 26 for i in range(1023)) + b"\n"
+
+
+def read_response(s, buf):
+    """One response with a Content-Length from socket s: (head, body, what follows)."""
+    while b"\r\n\r\n" not in buf:
+        chunk = s.recv(65536)
+        if not chunk:
+            raise OSError("closed before a response head")
+        buf += chunk
+    head, _, rest = buf.partition(b"\r\n\r\n")
+    m = re.search(rb"\r\ncontent-length: *(\d+)", head, re.I)
+    n = int(m.group(1)) if m else 0
+    while len(rest) < n:
+        chunk = s.recv(65536)
+        if not chunk:
+            raise OSError("closed within a response body")
+        rest += chunk
+    return head.decode("latin-1"), rest[:n], rest[n:]
+
+
+def sanity_embed(srv):
+    """An embedding row must answer GET / with the 1,024 bytes as text/plain, keep the
+    connection for a second request, and close it after one that says Connection: close."""
+    req = "GET / HTTP/1.1\r\nHost: 127.0.0.1\r\n%s\r\n"
+    with socket.create_connection(("127.0.0.1", srv.port), timeout=10) as s:
+        buf = b""
+        for close in (False, False, True):
+            s.sendall((req % ("Connection: close\r\n" if close else "")).encode())
+            head, body, buf = read_response(s, buf)
+            if not (head.startswith("HTTP/1.1 200") and body == EMBED_BODY
+                    and re.search(r"\r\ncontent-type: *text/plain\r", head + "\r", re.I)):
+                log("%s: wrong answer to GET /: %r" % (srv.name, head))
+                return False
+        if buf or s.recv(1):
+            log("%s: the connection stayed open after Connection: close" % srv.name)
+            return False
+    return True
+
+
+def embed_blocking_where(srv):
+    """Where the blocking row's slot runs: "pool", or "worker" for a library without the
+    handler pool (which would run it as a plain slot)."""
+    st, body = http_get(srv.port, "/mode")
+    return body.decode().strip() if st == 200 else "?"
+
+
 def sanity(srv, root):
     """Refuse to benchmark a server that does not serve the right bytes."""
+    if srv.name in EMBED_ROWS:
+        return sanity_embed(srv)
     if srv.name == "ceiling":
         st, body = http_get(srv.port, "/1k.bin")
         return st == 200 and len(body) == 1024
@@ -670,8 +750,8 @@ def summarize(res_rows):
     return out
 
 
-ORDER = ROWS
-METRIC_ORDER = ["a", "b", "c", "d", "e", "f", "g", "h", "t1", "t2", "t3", "t4"]
+ORDER = ROWS + EMBED_ROWS
+METRIC_ORDER = ["a", "b", "c", "d", "e", "f", "g", "h", "t1", "t2", "t3", "t4", "e1", "e2"]
 
 
 def fmt(v):
@@ -690,14 +770,24 @@ SHORT = {("a", "req/s"): "1k keep-alive", ("b", "req/s"): "1k close",
          ("g", "req/s"): "1k 1000 conns", ("g", "peak RSS MiB"): "peak RSS sum",
          ("h", "req/s"): "(a) + idle conns", ("h", "KiB/idle conn"): "per idle conn",
          ("t1", "req/s"): "TLS 1k k-alive", ("t2", "req/s"): "TLS handshakes",
-         ("t3", "MB/s"): "TLS 1m k-alive", ("t4", "KiB/idle conn"): "TLS per idle"}
+         ("t3", "MB/s"): "TLS 1m k-alive", ("t4", "KiB/idle conn"): "TLS per idle",
+         ("e1", "req/s"): "hello k-alive", ("e2", "req/s"): "hello close"}
 
 
-def table(summary):
+def embed_best(per, field):
+    """The better of libmicrohttpd and civetweb on field (median or norm): (value, name)."""
+    vals = [(per[n][field], n) for n in EMB_PEERS if n in per and per[n][field]]
+    return max(vals) if vals else (None, None)
+
+
+def table(summary, embed=False):
+    """The table; with embed (the embedding group) the ratio columns are to the better of
+    libmicrohttpd and civetweb, on the medians and on the 2-core estimates."""
     lines = []
+    base = "x best" if embed else "x nginx"
     hdr = "%-4s %-16s %-14s %10s %-6s %17s %6s %7s %10s %7s  %s" % (
-        "", "metric", "server", "median", "unit", "min..max", "spread", "x nginx",
-        "2-core est", "x nginx", "notes")
+        "", "metric", "server", "median", "unit", "min..max", "spread", base,
+        "2-core est", base, "notes")
     lines += [hdr, "-" * len(hdr)]
     keys = sorted(summary, key=lambda k: (METRIC_ORDER.index(k[0]), k[1] != WORKLOADS[k[0]][5]))
     a_rate = summary.get(("a", "req/s"), {})
@@ -706,6 +796,8 @@ def table(summary):
         wl, metric = key
         nginx = per.get("nginx", {}).get("median")
         nginx_norm = per.get("nginx", {}).get("norm")
+        if embed:
+            nginx, nginx_norm = embed_best(per, "median")[0], embed_best(per, "norm")[0]
         label = SHORT.get(key, metric)
         for srv in ORDER:
             if srv not in per:
@@ -839,6 +931,18 @@ def targets(summary, field="median"):
     if h is not None and ng:
         check("(t4) TLS memory per idle conn <= nginx's", h <= ng,
               "%.2f KiB, nginx %.2f KiB" % (h, ng))
+    for wl in EMBED_KEYS:
+        bv, bn = best(wl, "req/s", EMB_PEERS)
+        for row, want in ((EMB_PLAIN, 2.0), (EMB_BLOCKING, 1.0)):
+            h = med(wl, "req/s", row)
+            if (wl, "req/s") in summary:
+                check("(%s) %s >= %gx best of libmicrohttpd, civetweb" % (wl, row, want),
+                      bool(h and bv and h >= want * bv),
+                      "%.2fx %s" % (h / bv, bn) if h and bv else "not measured")
+        r = ratio(wl, "req/s", EMB_OWN, EMB_ONE)
+        if (wl, "req/s") in summary:  # a row left out is a miss, not a silence
+            check("(%s) %s within 10%% of %s" % (wl, EMB_OWN, EMB_ONE), (r or 0) >= 0.9,
+                  "%.0f%%" % (100 * r) if r is not None else "not measured")
     return "\n".join(out)
 
 
@@ -868,6 +972,34 @@ def versions():
             os.environ.get("BENCH_HS_REV") or
             out(["git", "-C", REPO, "describe", "--always", "--dirty"])),
     ] + (["httpserve B binary (row %r): %s" % (HS_B, HS_B_BIN)] if HS_B_BIN else [])
+
+
+def embed_info(started, names):
+    """The embedding group's header lines: versions, configurations, and what is missing."""
+    def pkg(name):
+        try:
+            return subprocess.run(["dpkg-query", "-W", "-f", "${Version}", name],
+                                  capture_output=True, text=True, timeout=10).stdout or "?"
+        except (OSError, subprocess.TimeoutExpired):
+            return "?"
+    lines = ["embedding: libhttpserve static from this tree (build/libhttpserve.a); "
+             "libmicrohttpd %s (%d epoll threads, MHD_USE_EPOLL_INTERNAL_THREAD | "
+             "MHD_USE_TURBO); civetweb %s (%d threads, keep-alive on); blocking slot's "
+             "handler_threads %s" % (pkg("libmicrohttpd-dev"), NCPU, pkg("libcivetweb-dev"),
+                                     EMBED_CONNS, EMBED_POOL if EMBED_POOL != "0" else
+                                     "0 (the library's default)")]
+    if EMB_BLOCKING in started:
+        where = embed_blocking_where(started[EMB_BLOCKING])
+        if where != "pool":
+            lines.append("WARNING: the blocking slot runs on the %s, not on a handler pool: "
+                         "this library has no pool yet, and its row measures a plain slot"
+                         % where)
+    for n in names:
+        if n not in started:
+            lines.append("WARNING: row %r not measured (it did not start or serve correctly%s)"
+                         % (n, "; hello_httpserve built without the own-loop calls?"
+                            if n == EMB_OWN else ""))
+    return lines
 
 
 def freeze_binary(tmp):
@@ -915,8 +1047,9 @@ def start_servers(names, into, port, run, root, nofile, tls):
             log("skipping %s: %s" % (n, e))
             ok = False
         if not ok:
-            log("skipping %s%s: it did not serve /1k.bin, /dir/ and a 404 correctly"
-                % (n, " (TLS)" if tls else ""))
+            log("skipping %s%s: it did not serve %s correctly"
+                % (n, " (TLS)" if tls else "", "GET / (the hello handler)" if n in EMBED_ROWS
+                   else "/1k.bin, /dir/ and a 404"))
             srv.stop()
             del into[n]
             continue
@@ -926,14 +1059,17 @@ def start_servers(names, into, port, run, root, nofile, tls):
 
 
 def main():
-    # workloads: letters, t1..t4, and "tls" for the whole TLS group
-    only = re.findall(r"t\d|[a-h]", os.environ.get("BENCH_ONLY", "abcdefgh").replace(
-        "tls", "t1t2t3t4"))
+    # workloads: letters, t1..t4, e1..e2, "tls" for the whole TLS group and "embed" for
+    # the embedding group
+    only = re.findall(r"[te]\d|[a-h]", os.environ.get("BENCH_ONLY", "abcdefgh").replace(
+        "tls", "t1t2t3t4").replace("embed", "e1e2"))
     want = os.environ.get("BENCH_SERVERS")
-    plain = [k for k in only if k not in TLS_KEYS]
+    plain = [k for k in only if k not in TLS_KEYS + EMBED_KEYS]
     names = [n for n in ROWS if (not want or n in want.split(",")) and plain]
     tls_names = [n for n in TLS_ROWS if (not want or n in want.split(","))
                  and any(k in TLS_KEYS for k in only)]
+    embed_names = [n for n in EMBED_ROWS if (not want or n in want.split(","))
+                   and any(k in EMBED_KEYS for k in only)]
     soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
     resource.setrlimit(resource.RLIMIT_NOFILE, (hard, hard))
     nofile = min(hard, 65536)
@@ -949,7 +1085,7 @@ def main():
     run = os.path.join(tmp, "run")
     os.makedirs(run)
     freeze_binary(tmp)
-    servers, tls_servers = {}, {}
+    servers, tls_servers, embed_servers = {}, {}, {}
     interrupted = []
     info = []
 
@@ -968,24 +1104,31 @@ def main():
                ",".join(only)),
             "load before start: loadavg %s, CPUs %.0f%% busy over 3 s with no server running"
             % (" ".join("%.2f" % x for x in os.getloadavg()), busy)]
-        res.header("\n".join(info))
         for line in info:
             log(line)
         port = PORT0
         port = start_servers(names, servers, port, run, root, nofile, None)
         if tls_names:
-            start_servers(tls_names, tls_servers, port, run, root, nofile, make_cert(run))
+            port = start_servers(tls_names, tls_servers, port, run, root, nofile, make_cert(run))
+        if embed_names:
+            start_servers(embed_names, embed_servers, port, run, root, nofile, None)
+            more = embed_info(embed_servers, embed_names)
+            for line in more:
+                log(line)
+            info += more
+        res.header("\n".join(info))
         for key in only:
             if key == "h":
                 run_idle(servers, res)
             elif key == "t4":
                 run_idle_tls(tls_servers, res)
             elif key in WORKLOADS:
-                run_plain(key, tls_servers if key in TLS_KEYS else servers, res)
+                run_plain(key, tls_servers if key in TLS_KEYS else
+                          embed_servers if key in EMBED_KEYS else servers, res)
     except KeyboardInterrupt:
         log("interrupted: stopping the servers")
     finally:
-        for srv in list(servers.values()) + list(tls_servers.values()):
+        for srv in list(servers.values()) + list(tls_servers.values()) + list(embed_servers.values()):
             srv.stop()
         if os.environ.get("BENCH_KEEP") != "1":
             shutil.rmtree(tmp, ignore_errors=True)
@@ -993,9 +1136,19 @@ def main():
             time.strftime("%Y-%m-%d %H:%M:%S"), " ".join("%.2f" % x for x in os.getloadavg())))
         res.f.close()
     summary = summarize(res.rows)
-    text = (table(summary) + "\nTargets (httpserve -q unless said), on the medians:\n"
-            + targets(summary) + "\n\nThe same on the 2-core estimates:\n"
-            + targets(summary, "norm"))
+    embed = {k: v for k, v in summary.items() if k[0] in EMBED_KEYS}
+    summary = {k: v for k, v in summary.items() if k[0] not in EMBED_KEYS}
+    text = ""
+    if summary or not embed:
+        text = (table(summary) + "\nTargets (httpserve -q unless said), on the medians:\n"
+                + targets(summary) + "\n\nThe same on the 2-core estimates:\n"
+                + targets(summary, "norm"))
+    if embed:
+        text += ("\n\n" if text else "") + (
+            table(embed, embed=True) + "\nTargets of the embedding group, on the medians:\n"
+            + targets(embed) + "\n\nThe same on the 2-core estimates:\n"
+            + targets(embed, "norm"))
+        text += "".join("\n" + x for x in info if x.startswith("WARNING"))
     with open(os.path.join(HERE, "results", stamp + ".txt"), "w") as f:
         f.write("\n".join("# " + x for x in info) + "\n\n" + text + "\n")
     print(text)

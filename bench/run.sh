@@ -6,7 +6,10 @@
 # workload, one table. BENCH_QUICK=1 makes a short smoke run; `--profile` measures where
 # the time goes for (a) and (b) instead (strace, perf, callgrind); `--tls` runs the TLS
 # group alone (BENCH_ONLY=tls), which needs two more helpers, idletls and wrktls.so (a
-# library preloaded into wrk). See bench/README.md.
+# library preloaded into wrk). `--embed` runs the embedding group alone (BENCH_ONLY=embed):
+# a 1 KiB hello handler on libhttpserve (built here, linked statically) three ways, on
+# libmicrohttpd and on civetweb (their Debian -dev packages), built into build/bench/.
+# See bench/README.md.
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 repo=$(dirname "$here")
@@ -17,6 +20,11 @@ for pair in nginx:nginx lighttpd:lighttpd h2o:h2o wrk:wrk python3:python3 cc:gcc
 	cmd=${pair%%:*} pkg=${pair#*:}
 	command -v "$cmd" >/dev/null 2>&1 || need+=("$pkg")
 done
+if [[ ${1:-} == --embed ]]; then
+	for pair in microhttpd.h:libmicrohttpd-dev civetweb.h:libcivetweb-dev; do
+		[[ -e /usr/include/${pair%%:*} ]] || need+=("${pair#*:}")
+	done
+fi
 if ((${#need[@]})); then
 	echo "bench: installing ${need[*]} with apt-get" >&2
 	# Debian starts a service at install (nginx on port 80) unless policy-rc.d says no.
@@ -34,6 +42,9 @@ if ((${#need[@]})); then
 	laid=0
 fi
 
+if [[ ${1:-} == --embed ]]; then
+	make -j2 build/libhttpserve.a build/httpserve
+fi
 [[ -x build/httpserve ]] || { echo "bench: build/httpserve is missing (make build/httpserve)" >&2; exit 1; }
 mkdir -p build/bench
 cc -O2 -Wall -Wextra -pthread -o build/bench/ceiling bench/ceiling.c
@@ -41,6 +52,23 @@ cc -O2 -Wall -Wextra -o build/bench/idle bench/idle.c
 cc -O2 -Wall -Wextra -o build/bench/idletls bench/idletls.c -lssl -lcrypto
 cc -O2 -Wall -Wextra -shared -fPIC -o build/bench/wrktls.so bench/wrktls.c -ldl -lssl
 
+if [[ ${1:-} == --embed ]]; then  # the embedding group alone: BENCH_ONLY=embed
+	# The own-loop calls may be declared and not yet in the library: then the hello
+	# server is built without its ownloop mode (which then exits with 3; bench.py skips
+	# its row and says so), never with a stand-in for them.
+	ccx="cc -O2 -std=c17 -Wall -Wextra -pthread -Iinclude"
+	hs="bench/embed/hello_httpserve.c build/libhttpserve.a -lssl -lcrypto"
+	if ! $ccx -o build/bench/hello_httpserve $hs 2>build/bench/hello_httpserve.err; then
+		echo "bench: hello_httpserve does not link with the own-loop calls" \
+			"(build/bench/hello_httpserve.err): built without its ownloop mode" >&2
+		$ccx -DHELLO_NO_OWNLOOP -o build/bench/hello_httpserve $hs
+	fi
+	$ccx $(pkg-config --cflags libmicrohttpd) -o build/bench/hello_mhd bench/embed/hello_mhd.c \
+		$(pkg-config --libs libmicrohttpd)
+	$ccx -o build/bench/hello_civetweb bench/embed/hello_civetweb.c -lcivetweb
+	export BENCH_ONLY=embed
+	shift
+fi
 if [[ ${1:-} == --profile ]]; then
 	for tool in strace perf valgrind; do
 		command -v $tool >/dev/null || { echo "bench: --profile needs $tool" >&2; exit 1; }
