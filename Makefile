@@ -121,8 +121,9 @@ install: $(STATIC) $(SHARED) $(CMD)
 	           $(DESTDIR)$(PREFIX)/share/man/man3
 	install -m 755 $(CMD) $(DESTDIR)$(PREFIX)/bin/httpserve
 	install -m 644 $(STATIC) $(DESTDIR)$(PREFIX)/lib/libhttpserve.a
-	install -m 755 $(SHARED) $(DESTDIR)$(PREFIX)/lib/libhttpserve.so.0
-	ln -sf libhttpserve.so.0 $(DESTDIR)$(PREFIX)/lib/libhttpserve.so
+	install -m 755 $(SHARED) $(DESTDIR)$(PREFIX)/lib/libhttpserve.so.$(VERSION)
+	ln -sf libhttpserve.so.$(VERSION) $(DESTDIR)$(PREFIX)/lib/$(SONAME)
+	ln -sf $(SONAME) $(DESTDIR)$(PREFIX)/lib/libhttpserve.so
 	install -m 644 include/httpserve.h $(DESTDIR)$(PREFIX)/include/httpserve.h
 	install -m 644 docs/httpserve.1 $(DESTDIR)$(PREFIX)/share/man/man1/httpserve.1
 	install -m 644 docs/libhttpserve.3 $(DESTDIR)$(PREFIX)/share/man/man3/libhttpserve.3
