@@ -21,6 +21,19 @@
  * hs_static, hs_cgi) keep their size: a new field takes the place of reserved members,
  * which stay zero (as in the zero value) and are never named. Only the names declared
  * here are exported; hs__ names are the library's own.
+ *
+ * Threads. A server runs its handler on every worker at once (workers > 1), so state a
+ * handler shares between requests needs a lock. A connection belongs to one thread at a
+ * time: its worker, which runs the slots of a handler that does not block, the
+ * log_message and handle_expect_100 hooks, the deferred callbacks and the watches made
+ * for it; or, while a blocking slot runs (hs_handler.blocking, hs_run_blocking), the pool
+ * thread running it, several such slots running at once. Every call taking a struct
+ * hs_conn is made from the thread that owns the connection now, never another, and a
+ * deferred response is completed on its worker. From any thread: hs_server_shutdown
+ * (also from a signal handler) and hs_server_reload_tls. To wake a worker from another
+ * thread (libuv's uv_async_send), watch an eventfd(2) with hs_watch_new from a slot or
+ * callback on that worker and write(2) to it from anywhere: the watch's function then
+ * runs on the worker, where it may call hs_write and hs_finish for a deferred response.
  */
 #ifndef HTTPSERVE_H
 #define HTTPSERVE_H
