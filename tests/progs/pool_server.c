@@ -17,8 +17,8 @@
  *
  *     GET /deferfile?NAME  defers; 20 ms later queues the head, the file NAME and "end",
  *                          calls hs_flush, then hs_finish
- *     GET /deferhead?MS    defers; queues the head and calls hs_flush_headers; MS ms later
- *                          writes the body and finishes
+ *     GET /deferhead?MS    defers; 20 ms later queues the head and calls hs_flush_headers;
+ *                          MS ms after that writes the body and finishes
  *
  * Usage: pool_server DIR MODE [THREADS [QUEUE [DRAIN_MS]]]. MODE "mixed" hands the slow
  * endpoints to the pool with hs_run_blocking; MODE "blocking" marks the whole handler
@@ -200,7 +200,9 @@ static int slowbody_slot(const struct hs_handler *self, struct hs_conn *c,
 struct later {
 	struct hs_conn *c;
 	struct hs_watch *timer;
-	bool file;        /* /deferfile: everything at once; /deferhead: the body alone */
+	bool file;        /* /deferfile: everything at once; /deferhead: the head, then the body */
+	bool head_sent;
+	long ms;
 	char name[256];
 };
 
@@ -235,6 +237,14 @@ static void later_fire(struct hs_watch *w, unsigned events, void *arg)
 			hs_send_file(c, fd, 0, size);
 		hs_write(c, "end\n", 4);
 		hs_flush(c);
+	} else if (!l->head_sent) {
+		l->head_sent = true;
+		hs_send_response(c, 200, NULL);
+		hs_send_header(c, "Content-Length", "5");
+		hs_end_headers(c);
+		hs_flush_headers(c);
+		if (hs_watch_timeout(l->timer, l->ms) == 0)
+			return;
 	} else {
 		hs_write(c, "body\n", 5);
 	}
@@ -251,19 +261,13 @@ static int later_slot(struct hs_conn *c, const struct hs_request *r, bool file)
 	l->c = c;
 	l->file = file;
 	snprintf(l->name, sizeof l->name, "%s", query(r));
-	long ms = file ? 20 : atol(query(r));
+	l->ms = atol(query(r));
 	if (hs_watch_new(c, -1, 0, later_fire, l, &l->timer) < 0 ||
-	    hs_watch_timeout(l->timer, ms) < 0 || hs_defer(c, &later_ops, l) < 0) {
+	    hs_watch_timeout(l->timer, 20) < 0 || hs_defer(c, &later_ops, l) < 0) {
 		if (l->timer)
 			hs_watch_free(l->timer);
 		free(l);
 		return hs_send_error(c, 500, NULL, NULL);
-	}
-	if (!file) {
-		hs_send_response(c, 200, NULL);
-		hs_send_header(c, "Content-Length", "5");
-		hs_end_headers(c);
-		hs_flush_headers(c);
 	}
 	return 0;
 }
