@@ -39,6 +39,13 @@ class PoolCase(harness.ServerTestCase):
         self.server = self.start_program(argv)
         return self.server.port
 
+    def expect_log(self, *parts, timeout=harness.LOG_TIMEOUT, count=1):
+        """Waits for count log lines each holding every one of parts; fails without."""
+        def found(lines):
+            return sum(all(p in line for p in parts) for line in lines) >= count
+        lines = self.server.wait_log(found, timeout)
+        self.assertTrue(found(lines), f"not {count} log lines with {parts}:\n" + "\n".join(lines))
+
     def fetch(self, port, target, headers=()):
         client = self.connect(port)
         client.send(get(target, headers))
@@ -148,7 +155,7 @@ class BlockingIO(PoolCase):
         port = self.start()
         small = self.upload(port, "/upload", b"x" * 1000, chunk=100)
         _, _, rss_before = small.body.split()
-        size = (8 if harness.VALGRIND else 50) << 20
+        size = (8 if harness.INSTRUMENTED else 50) << 20
         body = harness.pseudo_random_bytes(size)
         resp = self.upload(port, "/upload", body, chunk=1 << 16)
         self.assertEqual(resp.code, 200)
@@ -174,7 +181,7 @@ class BlockingIO(PoolCase):
         closed, seconds, _ = client.wait_closed(15 * SLOW)
         self.assertTrue(closed)
         self.assertGreaterEqual(seconds, 2.5)
-        self.server.wait_log(lambda line: "upload: read failed: Connection timed out" in line)
+        self.expect_log("upload: read failed: Connection timed out", timeout=5 * SLOW)
 
     def test_a_slow_reader_makes_the_slot_wait_not_buffer(self):
         """64 pieces of 64 KiB to a client that reads slowly: all arrive, in order."""
@@ -190,7 +197,7 @@ class BlockingIO(PoolCase):
             got += len(client.read_body(min(65536, 64 * 65536 - got)))
             time.sleep(0.001)
         self.assertEqual(got, 64 * 65536)
-        self.server.wait_log(lambda line: "stream: 64 pieces written" in line)
+        self.expect_log("stream: 64 pieces written")
 
     def test_a_client_that_leaves_mid_slot_fails_its_next_write(self):
         port = self.start()
@@ -201,16 +208,14 @@ class BlockingIO(PoolCase):
             client.read_body(100000)
             client.sock.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, b"\x01\0\0\0\0\0\0\0")
             client.close()
-        self.server.wait_log_count(3, timeout=10 * SLOW)
-        self.server.wait_log(lambda line: "stream: write" in line and "failed" in line)
+        self.expect_log("stream: write", "of 2000 failed", timeout=10 * SLOW, count=3)
         self.assertEqual(self.fetch(port, "/sleep?1").code, 200)
 
     def test_a_client_that_never_reads_fails_the_write_at_the_send_deadline(self):
         port = self.start()
         client = self.connect(port, rcvbuf=4096, timeout=30, deadline=60)
         client.send(get("/stream?1000"))
-        self.server.wait_log(lambda line: "stream: write" in line and "timed out" in line,
-                             timeout=15 * SLOW)
+        self.expect_log("stream: write", "failed: Connection timed out", timeout=15 * SLOW)
 
     def test_a_file_and_bytes_after_it_from_a_blocking_slot(self):
         port = self.start()

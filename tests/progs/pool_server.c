@@ -28,6 +28,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <httpserve.h>
+#include <pthread.h>
 #include <signal.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -138,6 +139,28 @@ static long peak_rss_kib(void)
 	return kib;
 }
 
+/* CRC-32 (zlib's), a byte at a time from a table made once. */
+static uint32_t crc_table[256];
+static pthread_once_t crc_once = PTHREAD_ONCE_INIT;
+
+static void crc_make_table(void)
+{
+	for (uint32_t i = 0; i < 256; i++) {
+		uint32_t c = i;
+		for (int k = 0; k < 8; k++)
+			c = (c >> 1) ^ (0xedb88320u & -(c & 1));
+		crc_table[i] = c;
+	}
+}
+
+static uint32_t crc32_update(uint32_t crc, const char *p, size_t n)
+{
+	pthread_once(&crc_once, crc_make_table);
+	for (size_t i = 0; i < n; i++)
+		crc = crc_table[(crc ^ (unsigned char)p[i]) & 0xff] ^ (crc >> 8);
+	return crc;
+}
+
 static int upload_slot(const struct hs_handler *self, struct hs_conn *c,
                        const struct hs_request *r)
 {
@@ -154,11 +177,7 @@ static int upload_slot(const struct hs_handler *self, struct hs_conn *c,
 			hs_log_message(c, "upload: read failed: %s", strerror((int)-n));
 			return n == -ECONNRESET || n == -ETIMEDOUT ? -1 : hs_send_error(c, 400, NULL, NULL);
 		}
-		for (long i = 0; i < n; i++) {
-			crc ^= (unsigned char)buf[i];
-			for (int k = 0; k < 8; k++)
-				crc = (crc >> 1) ^ (0xedb88320u & -(crc & 1));
-		}
+		crc = crc32_update(crc, buf, (size_t)n);
 		total += n;
 	}
 	char text[128];
