@@ -768,11 +768,9 @@ static void conn_run(struct hs_conn *c)
 	}
 }
 
-static void on_conn_event(struct hs__io *io, uint32_t events)
+/* What an epoll event tells of the socket. */
+static void note_events(struct hs_conn *c, uint32_t events)
 {
-	struct hs_conn *c = (struct hs_conn *)((char *)io - offsetof(struct hs_conn, io));
-	if (c->state == HS__POOL)
-		return; /* lent: its worker takes up the socket's state when it comes back */
 	c->events |= events;
 	/* An edge without EPOLLIN (room to write, as at registration) brings no input:
 	 * a read would only say EAGAIN. */
@@ -782,6 +780,17 @@ static void on_conn_event(struct hs__io *io, uint32_t events)
 		c->peer_done = true; /* sticky: no later event will say it again */
 	if (events & EPOLLIN)
 		c->woke_iteration = c->w->loop.iteration;
+}
+
+static void on_conn_event(struct hs__io *io, uint32_t events)
+{
+	struct hs_conn *c = (struct hs_conn *)((char *)io - offsetof(struct hs_conn, io));
+	if (c->state == HS__POOL) {
+		/* lent: kept for when it comes back (the pool thread never reads this field) */
+		c->lent_events |= events;
+		return;
+	}
+	note_events(c, events);
 	conn_run(c);
 }
 
@@ -1159,12 +1168,14 @@ static enum step lend(struct hs_conn *c)
 
 /* On the worker again: what the slot queued is sent, then the connection goes on as
  * after any slot. A client that left, or a wait that failed, closes it; a slot the drain
- * cancelled before it ran is answered 503. Readiness the worker ignored while the
- * connection was away is asked for again (the socket is edge-triggered). */
+ * cancelled before it ran is answered 503. The events that came while the connection was
+ * away were kept, and count now: no edge of the (edge-triggered) socket is lost. */
 void hs__conn_given_back(struct hs_conn *c)
 {
+	uint32_t events = c->lent_events;
+	c->lent_events = 0;
 	c->state = HS__WRITE;
-	c->drained = false;
+	note_events(c, events);
 	if (c->w->draining)
 		c->close_connection = true;
 	if (c->pool_error == -ECANCELED && !c->responded) {
@@ -1172,10 +1183,6 @@ void hs__conn_given_back(struct hs_conn *c)
 		hs_send_error(c, 503, NULL, NULL);
 	}
 	if (c->pool_error) {
-		hs__conn_close(c);
-		return;
-	}
-	if (c->registered && hs__loop_rearm(&c->w->loop, &c->io, CONN_EVENTS) < 0) {
 		hs__conn_close(c);
 		return;
 	}

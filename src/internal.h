@@ -542,6 +542,7 @@ struct hs_conn {
 
 	/* a blocking handler's slot, run by a pool thread (pool.c) */
 	struct hs_conn *lent_next; /* the worker's list of connections given back */
+	uint32_t lent_events; /* epoll events that came while lent (the worker's alone) */
 	int pool_error;      /* sticky: the client is gone, or a wait failed (negative errno) */
 	int pool_cancel_fd;  /* readable once the pool's waits must end */
 	size_t out_dropped;  /* bytes of this response sent and dropped from out's front */
