@@ -20,10 +20,12 @@
  *     GET /deferhead?MS    defers; queues the head and calls hs_flush_headers; MS ms later
  *                          writes the body and finishes
  *
- * Usage: pool_server DIR MODE [THREADS [QUEUE [DRAIN_MS]]]. MODE "mixed" hands the slow
- * endpoints to the pool with hs_run_blocking; MODE "blocking" marks the whole handler
- * blocking, so every slot, files included, runs on the pool. SIGINT or SIGTERM shuts
- * the server down (responses in flight get DRAIN_MS).
+ * Usage: pool_server DIR MODE [THREADS [QUEUE [DRAIN_MS [WORKERS]]]]. MODE "mixed" hands
+ * the slow endpoints to the pool with hs_run_blocking; MODE "blocking" marks the whole
+ * handler blocking, so every slot, files included, runs on the pool. SIGINT or SIGTERM
+ * shuts the server down (responses in flight get DRAIN_MS). WORKERS (default 2) is the
+ * number of event-loop threads: the fault walk runs one, for a repeatable order of
+ * allocations. A failure to start says "pool_server: ..." and exits 1.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -152,7 +154,9 @@ static int upload_slot(const struct hs_handler *self, struct hs_conn *c,
 			break;
 		if (n < 0) {
 			hs_log_message(c, "upload: read failed: %s", strerror((int)-n));
-			return n == -ECONNRESET || n == -ETIMEDOUT ? -1 : hs_send_error(c, 400, NULL, NULL);
+			if (n == -ECONNRESET || n == -ETIMEDOUT)
+				return -1;
+			return hs_send_error(c, n == -ENOMEM ? 500 : 400, NULL, NULL);
 		}
 		for (long i = 0; i < n; i++) {
 			crc ^= (unsigned char)buf[i];
@@ -305,7 +309,8 @@ static int route(const struct hs_handler *self, struct hs_conn *c, const struct 
 int main(int argc, char **argv)
 {
 	if (argc < 3) {
-		fprintf(stderr, "usage: pool_server DIR mixed|blocking [THREADS [QUEUE [DRAIN_MS]]]\n");
+		fprintf(stderr, "usage: pool_server DIR mixed|blocking [THREADS [QUEUE [DRAIN_MS "
+		                "[WORKERS]]]]\n");
 		return 2;
 	}
 	if (hs_static_init(&files, argv[1]) < 0) {
@@ -323,7 +328,7 @@ int main(int argc, char **argv)
 	struct hs_options opt = {
 		.host = "127.0.0.1",
 		.port = "0",
-		.workers = 2,
+		.workers = argc > 6 ? atoi(argv[6]) : 2,
 		.handler_threads = argc > 3 ? atoi(argv[3]) : 16,
 		.handler_queue = argc > 4 ? atoi(argv[4]) : 0,
 		.drain_timeout_ms = argc > 5 ? atoi(argv[5]) : 0,
@@ -333,6 +338,7 @@ int main(int argc, char **argv)
 	int rc = hs_server_new(&server, &opt, &files.base);
 	if (rc < 0) {
 		fprintf(stderr, "pool_server: cannot listen: %s\n", strerror(-rc));
+		hs_static_fini(&files);
 		return 1;
 	}
 	char host[64];
@@ -343,6 +349,8 @@ int main(int argc, char **argv)
 	signal(SIGINT, stop);
 	signal(SIGTERM, stop);
 	rc = hs_server_serve_forever(server);
+	if (rc < 0)
+		fprintf(stderr, "pool_server: cannot serve: %s\n", strerror(-rc));
 	hs_server_close(server);
 	hs_static_fini(&files);
 	return rc < 0 ? 1 : 0;
