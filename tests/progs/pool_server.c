@@ -12,6 +12,8 @@
  *                          memory of the process
  *     GET /defer           tries hs_defer and hs_watch_new, answering what they returned
  *     GET /slowbody?MS     sends its head with hs_flush_headers, sleeps MS ms, then the body
+ *     GET /files?A,B,...   sends the files A, B, ... one after the other, each with its own
+ *                          hs_send_file, then "end"; a failed one is logged and ends it
  *
  * and two deferred responses, on the workers:
  *
@@ -20,12 +22,13 @@
  *     GET /deferhead?MS    defers; queues the head and calls hs_flush_headers; MS ms later
  *                          writes the body and finishes
  *
- * Usage: pool_server DIR MODE [THREADS [QUEUE [DRAIN_MS [WORKERS]]]]. MODE "mixed" hands
+ * Usage: pool_server DIR MODE [THREADS [QUEUE [DRAIN_MS [WORKERS [tls]]]]]. MODE "mixed" hands
  * the slow endpoints to the pool with hs_run_blocking; MODE "blocking" marks the whole
  * handler blocking, so every slot, files included, runs on the pool. SIGINT or SIGTERM
  * shuts the server down (responses in flight get DRAIN_MS). WORKERS (default 2) is the
  * number of event-loop threads: the fault walk runs one, for a repeatable order of
- * allocations. A failure to start says "pool_server: ..." and exits 1.
+ * allocations. "tls" serves HTTPS with a self-signed certificate made at start. A failure
+ * to start says "pool_server: ..." and exits 1.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -122,6 +125,56 @@ static int file_slot(const struct hs_handler *self, struct hs_conn *c,
 	if (rc < 0) {
 		hs_log_message(c, "file: send failed: %s", strerror(-rc));
 		return -1;
+	}
+	return hs_write(c, "end\n", 4) < 0 ? -1 : 0;
+}
+
+/* The files named in the query, comma-separated: their total size, or -1 (404). */
+static long long total_size(const char *names)
+{
+	long long total = 0;
+	char path[4096];
+	while (*names) {
+		size_t n = strcspn(names, ",");
+		snprintf(path, sizeof path, "%s/%.*s", files.directory, (int)n, names);
+		int fd = open(path, O_RDONLY | O_CLOEXEC);
+		off_t size = fd >= 0 ? lseek(fd, 0, SEEK_END) : -1;
+		if (fd >= 0)
+			close(fd);
+		if (size < 0)
+			return -1;
+		total += size;
+		names += n + (names[n] == ',');
+	}
+	return total;
+}
+
+static int files_slot(const struct hs_handler *self, struct hs_conn *c,
+                      const struct hs_request *r)
+{
+	(void)self;
+	const char *names = query(r);
+	long long total = total_size(names);
+	if (total < 0)
+		return hs_send_error(c, 404, NULL, NULL);
+	char length[32], path[4096];
+	snprintf(length, sizeof length, "%lld", total + 4);
+	hs_send_response(c, 200, NULL);
+	hs_send_header(c, "Content-Length", length);
+	hs_end_headers(c);
+	for (int i = 0; *names; i++) {
+		size_t n = strcspn(names, ",");
+		snprintf(path, sizeof path, "%s/%.*s", files.directory, (int)n, names);
+		int fd = open(path, O_RDONLY | O_CLOEXEC);
+		off_t size = fd >= 0 ? lseek(fd, 0, SEEK_END) : -1;
+		int rc = size < 0 ? -errno : hs_send_file(c, fd, 0, size);
+		if (rc < 0) {
+			if (size < 0 && fd >= 0)
+				close(fd);
+			hs_log_message(c, "files: file %d: %s", i + 1, strerror(-rc));
+			return -1;
+		}
+		names += n + (names[n] == ',');
 	}
 	return hs_write(c, "end\n", 4) < 0 ? -1 : 0;
 }
@@ -279,7 +332,7 @@ static hs_method_fn *slow_slot(const struct hs_request *r)
 		hs_method_fn *fn;
 	} routes[] = {{"/sleep", sleep_slot}, {"/stream", stream_slot}, {"/file", file_slot},
 	              {"/upload", upload_slot}, {"/defer", defer_slot},
-	              {"/slowbody", slowbody_slot}};
+	              {"/slowbody", slowbody_slot}, {"/files", files_slot}};
 	for (size_t i = 0; i < sizeof routes / sizeof routes[0]; i++) {
 		size_t n = strlen(routes[i].prefix);
 		if (strncmp(r->path, routes[i].prefix, n) == 0 && strchr("?", r->path[n]))
@@ -335,6 +388,7 @@ int main(int argc, char **argv)
 		.body_timeout_ms = 3000,
 		.send_timeout_ms = 3000,
 	};
+	opt.tls.self_signed = argc > 7 && strcmp(argv[7], "tls") == 0;
 	int rc = hs_server_new(&server, &opt, &files.base);
 	if (rc < 0) {
 		fprintf(stderr, "pool_server: cannot listen: %s\n", strerror(-rc));
@@ -344,7 +398,9 @@ int main(int argc, char **argv)
 	char host[64];
 	int port;
 	hs_server_address(server, host, sizeof host, &port);
-	printf("Serving HTTP on %s port %d (http://%s:%d/) ...\n", host, port, host, port);
+	const char *s = hs_server_is_tls(server) ? "s" : "";
+	printf("Serving HTTP%s on %s port %d (http%s://%s:%d/) ...\n", s[0] ? "S" : "", host, port, s,
+	       host, port);
 	fflush(stdout);
 	signal(SIGINT, stop);
 	signal(SIGTERM, stop);
