@@ -25,7 +25,8 @@ tests/progs/pool_server (mixed mode, 2 pool threads), whose slow endpoints run a
 slots on the handler pool: a file, a sleeping slot, uploads with a chunked body and with a
 Content-Length, a streamed response, a file sent from a pool thread, a deferred file, and
 keep-alive across pool and worker requests, both pipelined and one request at a time; its
-start-up failures say "pool_server: ...". One worker thread keeps the order of allocations
+start-up failures say "pool_server: ...". A fourth walk runs that script over HTTPS (the
+pool threads then read and write through TLS; a self-signed certificate made at start). One worker thread keeps the order of allocations
 the same from run to run (the pool threads add a little play: which of them takes a slot).
 """
 
@@ -59,8 +60,9 @@ def parse_args(argv):
                         help="the build directory holding an -DHS_FAULT_INJECTION httpserve")
     parser.add_argument("--first", type=int, default=1, help="the first N to fail")
     parser.add_argument("--last", type=int, default=MAX_RUNS, help="the last N to fail")
-    parser.add_argument("--walk", action="append", choices=("HTTP", "HTTPS", "pool"),
-                        help="only this walk (may be repeated; default: all three)")
+    parser.add_argument("--walk", action="append",
+                        choices=("HTTP", "HTTPS", "pool", "pool HTTPS"),
+                        help="only this walk (may be repeated; default: all four)")
     parser.add_argument("-v", "--verbose", action="store_true", help="a line for every N")
     parser.add_argument("--trace", action="store_true",
                         help="show the server's stderr, with the failed allocation's stack, "
@@ -129,10 +131,11 @@ def pool_script(h):
         ("pool: pipelined file, sleep, stream, file slot, file",
          h.get("/a.txt", "HTTP/1.1") + h.get("/sleep?10", "HTTP/1.1") +
          h.get("/stream?2", "HTTP/1.1") + h.get("/file?a.txt", "HTTP/1.1") +
+         h.get("/files?a.txt,a.txt", "HTTP/1.1") +
          h.get("/a.txt", "HTTP/1.1", [("Connection", "close")]),
-         ["GET"] * 5,
+         ["GET"] * 6,
          [(200, text), (200, b"slept 10\n"), (200, bytes(2 << 16)), (200, text + b"end\n"),
-          (200, text)]),
+          (200, text + text + b"end\n"), (200, text)]),
         ("pool: uploads chunked and sized, a deferred file, kept alive one at a time",
          [put("PUT", [("Transfer-Encoding", "chunked")], chunked),
           h.get("/a.txt", "HTTP/1.1"),
@@ -192,6 +195,11 @@ class Walk:
         client = h.Client(port)
         out = []
         try:
+            if self.ctx:
+                try:
+                    client.sock = self.ctx.wrap_socket(client.sock, server_hostname="localhost")
+                except (ssl.SSLError, ConnectionError):
+                    return out  # the handshake failed: the server closed the connection
             for data, method in zip(requests, methods):
                 client.send_quietly(data)
                 if client.at_end():
@@ -229,17 +237,18 @@ class Walk:
 
 
 class PoolWalk(Walk):
-    """pool_server in mixed mode: one worker, two pool threads, the default queue."""
+    """pool_server in mixed mode: one worker, two pool threads, the default queue; over
+    HTTPS with a certificate it makes itself when ctx is given."""
 
     program = "pool_server"
 
-    def __init__(self, h):
-        super().__init__(h, "pool")
+    def __init__(self, h, ctx=None):
+        super().__init__(h, "pool HTTPS" if ctx else "pool", ctx=ctx)
         self.script = pool_script
 
     def argv(self, doc):
         return [os.path.join(self.h.BUILD, "tests", "progs", "pool_server"), doc.root, "mixed",
-                "2", "0", "0", "1"]
+                "2", "0", "0", "1"] + (["tls"] if self.ctx else [])
 
     def finals(self, doc):
         return super().finals(doc) + [("/sleep?1", b"slept 1\n")]
@@ -254,10 +263,15 @@ def tls_walk(h, doc):
     subprocess.run([openssl, "req", "-x509", "-newkey", "ec", "-pkeyopt",
                     "ec_paramgen_curve:P-256", "-nodes", "-keyout", key, "-out", crt, "-days",
                     "2", "-subj", "/CN=localhost"], check=True, capture_output=True, timeout=60)
+    return Walk(h, "HTTPS", ["--tls-cert", crt, "--tls-key", key], tls_client_context())
+
+
+def tls_client_context():
+    """A client context that takes any certificate: the walks check answers, not trust."""
     ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)
     ctx.check_hostname = False
     ctx.verify_mode = ssl.CERT_NONE
-    return Walk(h, "HTTPS", ["--tls-cert", crt, "--tls-key", key], ctx)
+    return ctx
 
 
 def run_exchange(walk, port, name, data, methods, expected, outcome):
@@ -437,6 +451,7 @@ def main(argv):
         else:
             print("fault walk: HTTPS skipped: the openssl command is not installed")
         walks.append(PoolWalk(h))
+        walks.append(PoolWalk(h, tls_client_context()))
         walks = [w for w in walks if not args.walk or w.name in args.walk]
         for walk in walks:
             start = time.monotonic()
