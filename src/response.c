@@ -419,11 +419,22 @@ long hs_write(struct hs_conn *c, const void *buf, size_t len)
 	return rc < 0 ? rc : (long)len;
 }
 
+/* Whether every range of the response's file has been sent (by a blocking slot, whose
+ * sends finish before they return, or by hs_flush): then another file may follow it. */
+static bool file_sent(const struct hs_conn *c)
+{
+	return c->file_left == 0 && c->seg_next * sizeof(struct hs__file_seg) == c->segs.len;
+}
+
 int hs_send_file(struct hs_conn *c, int fd, long long offset, long long length)
 {
 	bool again = c->file_fd >= 0 && fd == c->file_fd; /* one more range of the same file */
 	int rc = 0;
 	c->responded = true;
+	if (c->file_fd >= 0 && !again && file_sent(c)) {
+		close(c->file_fd);
+		c->file_fd = -1;
+	}
 	if (c->out_error)
 		rc = c->out_error;
 	else if (c->file_fd >= 0 && !again)

@@ -20,8 +20,14 @@ a second walk does the same over HTTPS (--tls-cert with a certificate made by th
 command, skipped with a message without it): a file larger than one TLS record, a listing and
 a 404 kept alive, a HEAD and a range, so that the allocations of the TLS paths (the context,
 each connection's TLS state, the file chunk) fail in turn too; a handshake cut short by the
-failure counts as a closed connection. One worker thread keeps the order of allocations the
-same from run to run.
+failure counts as a closed connection. A third walk does the same over
+tests/progs/pool_server (mixed mode, 2 pool threads), whose slow endpoints run as blocking
+slots on the handler pool: a file, a sleeping slot, uploads with a chunked body and with a
+Content-Length, a streamed response, a file sent from a pool thread, a deferred file, and
+keep-alive across pool and worker requests, both pipelined and one request at a time; its
+start-up failures say "pool_server: ...". A fourth walk runs that script over HTTPS (the
+pool threads then read and write through TLS; a self-signed certificate made at start). One worker thread keeps the order of allocations
+the same from run to run (the pool threads add a little play: which of them takes a slot).
 """
 
 import argparse
@@ -34,6 +40,7 @@ import ssl
 import subprocess
 import sys
 import time
+import zlib
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 MAX_RUNS = 3000          # the walk never goes beyond this N
@@ -53,6 +60,9 @@ def parse_args(argv):
                         help="the build directory holding an -DHS_FAULT_INJECTION httpserve")
     parser.add_argument("--first", type=int, default=1, help="the first N to fail")
     parser.add_argument("--last", type=int, default=MAX_RUNS, help="the last N to fail")
+    parser.add_argument("--walk", action="append",
+                        choices=("HTTP", "HTTPS", "pool", "pool HTTPS"),
+                        help="only this walk (may be repeated; default: all four)")
     parser.add_argument("-v", "--verbose", action="store_true", help="a line for every N")
     parser.add_argument("--trace", action="store_true",
                         help="show the server's stderr, with the failed allocation's stack, "
@@ -103,6 +113,45 @@ def script(h):
     ]
 
 
+def pool_script(h):
+    """The pool_server run: as script(), but a list of requests is sent one at a time on
+    one connection, each once the answer to the one before is read; an expected code may
+    come with a test of the body."""
+    text = h.DOCROOT_FILES["a.txt"]
+
+    def put(method, headers, body):
+        return h.request(method, "/upload", "HTTP/1.1", [("Host", "x")] + headers, body)
+
+    def upload(data):
+        crc = f"{len(data)} {zlib.crc32(data):08x} ".encode()
+        return lambda body: body.startswith(crc)
+
+    chunked = b"5\r\nhello\r\n6\r\n world\r\n0\r\n\r\n"
+    return [
+        ("pool: pipelined file, sleep, stream, file slot, file",
+         h.get("/a.txt", "HTTP/1.1") + h.get("/sleep?10", "HTTP/1.1") +
+         h.get("/stream?2", "HTTP/1.1") + h.get("/file?a.txt", "HTTP/1.1") +
+         h.get("/files?a.txt,a.txt", "HTTP/1.1") +
+         h.get("/a.txt", "HTTP/1.1", [("Connection", "close")]),
+         ["GET"] * 6,
+         [(200, text), (200, b"slept 10\n"), (200, bytes(2 << 16)), (200, text + b"end\n"),
+          (200, text + text + b"end\n"), (200, text)]),
+        ("pool: uploads chunked and sized, a deferred file, kept alive one at a time",
+         [put("PUT", [("Transfer-Encoding", "chunked")], chunked),
+          h.get("/a.txt", "HTTP/1.1"),
+          put("POST", [("Content-Length", "11")], b"hello world"),
+          h.get("/deferfile?a.txt", "HTTP/1.1"),
+          h.get("/sleep?1", "HTTP/1.1", [("Connection", "close")])],
+         ["PUT", "GET", "POST", "GET", "GET"],
+         [(200, upload(b"hello world")), (200, text), (200, upload(b"hello world")),
+          (200, text + b"end\n"), (200, b"slept 1\n")]),
+        ("pool: pipelined upload after a worker's file",
+         h.get("/a.txt", "HTTP/1.1") +
+         put("PUT", [("Transfer-Encoding", "chunked"), ("Connection", "close")], chunked),
+         ["GET", "PUT"], [(200, text), (200, upload(b"hello world"))]),
+    ]
+
+
 def tls_script(h):
     """The HTTPS run: (name, request bytes, methods, expected codes), as script()."""
     return [
@@ -120,6 +169,8 @@ def tls_script(h):
 class Walk:
     """One walk: the server's extra arguments, its script, and how a client talks to it."""
 
+    program = "httpserve"   # what its start-up failures begin with
+
     def __init__(self, h, name, args=(), ctx=None):
         self.h, self.name, self.args, self.ctx = h, name, list(args), ctx
         self.cut_short = 0   # responses cut short after their head, in the whole walk
@@ -128,6 +179,38 @@ class Walk:
         # when it cannot be had, the response ends short and the connection closes, as for a
         # file that shrank. A plain file goes out by sendfile, with nothing to allocate.
         self.cut_short_ok = bool(ctx)
+
+    def argv(self, doc):
+        return [self.h.httpserve_path(), "-b", "127.0.0.1", "-d", doc.root, "--cgi",
+                "--workers", "1", "-p", "HTTP/1.1", *self.args, "0"]
+
+    def finals(self, doc):
+        """(target, body) of the requests that must be served whole after the script."""
+        return [("/a.txt", doc.files["/a.txt"])]
+
+    def keep_alive(self, port, requests, methods):
+        """Sends each request once the answer to the one before is read; the responses
+        read, fewer when the server closed the connection early."""
+        h = self.h
+        client = h.Client(port)
+        out = []
+        try:
+            if self.ctx:
+                try:
+                    client.sock = self.ctx.wrap_socket(client.sock, server_hostname="localhost")
+                except (ssl.SSLError, ConnectionError):
+                    return out  # the handshake failed: the server closed the connection
+            for data, method in zip(requests, methods):
+                client.send_quietly(data)
+                if client.at_end():
+                    break  # closed after the last answer: an early close
+                resp = client.read_final_response(method)[1]
+                out.append(resp)
+                if resp.code in ACCEPTABLE_FAILURES:
+                    break
+        finally:
+            client.close()
+        return out
 
     def exchange(self, port, data):
         """Sends data on a new connection and reads until the server closes it."""
@@ -153,6 +236,24 @@ class Walk:
         return self.h.only_response(self.exchange(port, self.h.get(target)))
 
 
+class PoolWalk(Walk):
+    """pool_server in mixed mode: one worker, two pool threads, the default queue; over
+    HTTPS with a certificate it makes itself when ctx is given."""
+
+    program = "pool_server"
+
+    def __init__(self, h, ctx=None):
+        super().__init__(h, "pool HTTPS" if ctx else "pool", ctx=ctx)
+        self.script = pool_script
+
+    def argv(self, doc):
+        return [os.path.join(self.h.BUILD, "tests", "progs", "pool_server"), doc.root, "mixed",
+                "2", "0", "0", "1"] + (["tls"] if self.ctx else [])
+
+    def finals(self, doc):
+        return super().finals(doc) + [("/sleep?1", b"slept 1\n")]
+
+
 def tls_walk(h, doc):
     """The HTTPS walk, with a certificate made in doc.base; None without openssl."""
     openssl = shutil.which("openssl")
@@ -162,53 +263,66 @@ def tls_walk(h, doc):
     subprocess.run([openssl, "req", "-x509", "-newkey", "ec", "-pkeyopt",
                     "ec_paramgen_curve:P-256", "-nodes", "-keyout", key, "-out", crt, "-days",
                     "2", "-subj", "/CN=localhost"], check=True, capture_output=True, timeout=60)
+    return Walk(h, "HTTPS", ["--tls-cert", crt, "--tls-key", key], tls_client_context())
+
+
+def tls_client_context():
+    """A client context that takes any certificate: the walks check answers, not trust."""
     ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)
     ctx.check_hostname = False
     ctx.verify_mode = ssl.CERT_NONE
-    return Walk(h, "HTTPS", ["--tls-cert", crt, "--tls-key", key], ctx)
+    return ctx
 
 
 def run_exchange(walk, port, name, data, methods, expected, outcome):
     """Sends one exchange and checks its answers; returns the responses read."""
     h = walk.h
+    raw = b""
     try:
-        raw = walk.exchange(port, data)
-    except (h.ProtocolError, OSError) as exc:
-        outcome.problems.append(f"{name}: {exc}")
-        return []
-    try:
-        responses = h.parse_stream(raw, methods)
+        if isinstance(data, list):
+            responses = walk.keep_alive(port, data, methods)
+        else:
+            raw = walk.exchange(port, data)
+            responses = h.parse_stream(raw, methods)
     except h.ProtocolError as exc:
         if walk.cut_short_ok and "stream ended after" in str(exc):
             outcome.cut_short += 1
             return []
         outcome.problems.append(f"{name}: unparsable answer {exc}: {raw[:300]!r}")
         return []
+    except OSError as exc:
+        outcome.problems.append(f"{name}: {exc}")
+        return []
     for resp, want in zip(responses, expected):
+        want, body_ok = want if isinstance(want, tuple) else (want, None)
         if resp.code in ACCEPTABLE_FAILURES:
             outcome.failed_answers += 1
             return responses  # the server closes after an error
         if resp.code != want:
             outcome.problems.append(f"{name}: {resp.code} where {want} (or 500/503) was due: "
                                     f"{raw[:300]!r}")
+        elif body_ok is not None and not (body_ok(resp.body) if callable(body_ok)
+                                          else resp.body == body_ok):
+            outcome.problems.append(f"{name}: a {want} with the wrong body: {resp.body[:300]!r}")
     return responses
 
 
 def check_final(walk, port, doc, outcome):
-    """After the script the server must serve a file whole: the fault was one allocation."""
+    """After the script the server must serve whole: the fault was one allocation."""
     h = walk.h
-    for attempt in range(2):  # the fault may strike the first one (a 5xx, or closed): once more
-        try:
-            resp = walk.fetch(port, "/a.txt")
-        except (h.ProtocolError, OSError) as exc:
-            if attempt == 0:
-                continue
-            outcome.problems.append(f"final request: {exc}")
-            return
-        if resp.code not in ACCEPTABLE_FAILURES:
-            break
-    if resp.code != 200 or resp.body != doc.files["/a.txt"]:
-        outcome.problems.append(f"final request: {resp.code} {resp.body[:80]!r}")
+    for target, body in walk.finals(doc):
+        for attempt in range(2):  # the fault may strike the first (a 5xx, or closed): again
+            try:
+                resp = walk.fetch(port, target)
+            except (h.ProtocolError, OSError) as exc:
+                if attempt == 0:
+                    continue
+                outcome.problems.append(f"final request {target}: {exc}")
+                return
+            if resp.code not in ACCEPTABLE_FAILURES:
+                break
+        if resp.code != 200 or resp.body != body:
+            outcome.problems.append(f"final request {target}: {resp.code} {resp.body[:80]!r}")
 
 
 def sanitizer_reports(text):
@@ -225,14 +339,12 @@ def run_once(walk, doc, n, trace):
                UBSAN_OPTIONS="halt_on_error=1:print_stacktrace=1")
     if trace:
         env["HTTPSERVE_FAIL_ALLOC_TRACE"] = "1"
-    argv = [h.httpserve_path(), "-b", "127.0.0.1", "-d", doc.root, "--cgi", "--workers", "1",
-            "-p", "HTTP/1.1", *walk.args, "0"]
-    server = h.ServerProcess(argv, cwd=doc.root, env=env)
+    server = h.ServerProcess(walk.argv(doc), cwd=doc.root, env=env)
     try:
         server.wait_banner()
     except h.ProtocolError:
         status = server.stop()
-        check_startup_failure(server, status, n, outcome)
+        check_startup_failure(walk, server, status, n, outcome)
         return outcome
     try:
         for name, data, methods, expected in walk.script(h):
@@ -249,7 +361,7 @@ def run_once(walk, doc, n, trace):
     if exited_alone and not outcome.failed_answers and "Serving HTTP" in server.stdout():
         # serve_forever failed before serving anyone: a start-up failure after the banner
         outcome.problems = []
-        check_startup_failure(server, status, n, outcome)
+        check_startup_failure(walk, server, status, n, outcome)
         return outcome
     err = outcome.stderr = server.stderr()
     outcome.reached = f"allocation {n} fails" in err
@@ -259,7 +371,7 @@ def run_once(walk, doc, n, trace):
     return outcome
 
 
-def check_startup_failure(server, status, n, outcome):
+def check_startup_failure(walk, server, status, n, outcome):
     err = outcome.stderr = server.stderr()
     outcome.reached = f"allocation {n} fails" in err
     lines = [l for l in err.splitlines() if "fault injection" not in l and "[0x" not in l]
@@ -267,8 +379,9 @@ def check_startup_failure(server, status, n, outcome):
         outcome.problems.append(f"no banner, and the fault was not reached: {err[-500:]}")
     if status in (0, None) or status < 0:
         outcome.problems.append(f"start-up failure ended with status {status}")
-    if len(lines) != 1 or not lines[0].startswith("httpserve: "):
-        outcome.problems.append(f"start-up failure did not print one httpserve: line: {lines}")
+    if len(lines) != 1 or not lines[0].startswith(f"{walk.program}: "):
+        outcome.problems.append(f"start-up failure did not print one {walk.program}: line: "
+                                f"{lines}")
     outcome.problems += sanitizer_reports(err)
 
 
@@ -277,7 +390,7 @@ def symbolize(text):
     out = []
     for line in text.splitlines():
         m = re.match(r"(\S+)\(\+(0x[0-9a-f]+)\)", line)
-        if m and "httpserve" in m[1]:
+        if m and ("httpserve" in m[1] or "pool_server" in m[1]):
             where = subprocess.run(["addr2line", "-f", "-p", "-e", m[1], m[2]],
                                    capture_output=True, text=True).stdout.strip()
             line = f"    {where}"
@@ -337,6 +450,9 @@ def main(argv):
             walks.append(secure)
         else:
             print("fault walk: HTTPS skipped: the openssl command is not installed")
+        walks.append(PoolWalk(h))
+        walks.append(PoolWalk(h, tls_client_context()))
+        walks = [w for w in walks if not args.walk or w.name in args.walk]
         for walk in walks:
             start = time.monotonic()
             failures, n, failed_answers, cut = walk_all(walk, doc, args, start)

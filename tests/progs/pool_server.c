@@ -12,6 +12,8 @@
  *                          memory of the process
  *     GET /defer           tries hs_defer and hs_watch_new, answering what they returned
  *     GET /slowbody?MS     sends its head with hs_flush_headers, sleeps MS ms, then the body
+ *     GET /files?A,B,...   sends the files A, B, ... one after the other, each with its own
+ *                          hs_send_file, then "end"; a failed one is logged and ends it
  *
  * and two deferred responses, on the workers:
  *
@@ -20,10 +22,13 @@
  *     GET /deferhead?MS    defers; 20 ms later queues the head and calls hs_flush_headers;
  *                          MS ms after that writes the body and finishes
  *
- * Usage: pool_server DIR MODE [THREADS [QUEUE [DRAIN_MS]]]. MODE "mixed" hands the slow
- * endpoints to the pool with hs_run_blocking; MODE "blocking" marks the whole handler
- * blocking, so every slot, files included, runs on the pool. SIGINT or SIGTERM shuts
- * the server down (responses in flight get DRAIN_MS).
+ * Usage: pool_server DIR MODE [THREADS [QUEUE [DRAIN_MS [WORKERS [tls]]]]]. MODE "mixed" hands
+ * the slow endpoints to the pool with hs_run_blocking; MODE "blocking" marks the whole
+ * handler blocking, so every slot, files included, runs on the pool. SIGINT or SIGTERM
+ * shuts the server down (responses in flight get DRAIN_MS). WORKERS (default 2) is the
+ * number of event-loop threads: the fault walk runs one, for a repeatable order of
+ * allocations. "tls" serves HTTPS with a self-signed certificate made at start. A failure
+ * to start says "pool_server: ..." and exits 1.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -125,6 +130,56 @@ static int file_slot(const struct hs_handler *self, struct hs_conn *c,
 	return hs_write(c, "end\n", 4) < 0 ? -1 : 0;
 }
 
+/* The files named in the query, comma-separated: their total size, or -1 (404). */
+static long long total_size(const char *names)
+{
+	long long total = 0;
+	char path[4096];
+	while (*names) {
+		size_t n = strcspn(names, ",");
+		snprintf(path, sizeof path, "%s/%.*s", files.directory, (int)n, names);
+		int fd = open(path, O_RDONLY | O_CLOEXEC);
+		off_t size = fd >= 0 ? lseek(fd, 0, SEEK_END) : -1;
+		if (fd >= 0)
+			close(fd);
+		if (size < 0)
+			return -1;
+		total += size;
+		names += n + (names[n] == ',');
+	}
+	return total;
+}
+
+static int files_slot(const struct hs_handler *self, struct hs_conn *c,
+                      const struct hs_request *r)
+{
+	(void)self;
+	const char *names = query(r);
+	long long total = total_size(names);
+	if (total < 0)
+		return hs_send_error(c, 404, NULL, NULL);
+	char length[32], path[4096];
+	snprintf(length, sizeof length, "%lld", total + 4);
+	hs_send_response(c, 200, NULL);
+	hs_send_header(c, "Content-Length", length);
+	hs_end_headers(c);
+	for (int i = 0; *names; i++) {
+		size_t n = strcspn(names, ",");
+		snprintf(path, sizeof path, "%s/%.*s", files.directory, (int)n, names);
+		int fd = open(path, O_RDONLY | O_CLOEXEC);
+		off_t size = fd >= 0 ? lseek(fd, 0, SEEK_END) : -1;
+		int rc = size < 0 ? -errno : hs_send_file(c, fd, 0, size);
+		if (rc < 0) {
+			if (size < 0 && fd >= 0)
+				close(fd);
+			hs_log_message(c, "files: file %d: %s", i + 1, strerror(-rc));
+			return -1;
+		}
+		names += n + (names[n] == ',');
+	}
+	return hs_write(c, "end\n", 4) < 0 ? -1 : 0;
+}
+
 /* Peak resident memory of the process, in KiB (VmHWM). */
 static long peak_rss_kib(void)
 {
@@ -175,7 +230,9 @@ static int upload_slot(const struct hs_handler *self, struct hs_conn *c,
 			break;
 		if (n < 0) {
 			hs_log_message(c, "upload: read failed: %s", strerror((int)-n));
-			return n == -ECONNRESET || n == -ETIMEDOUT ? -1 : hs_send_error(c, 400, NULL, NULL);
+			if (n == -ECONNRESET || n == -ETIMEDOUT)
+				return -1;
+			return hs_send_error(c, n == -ENOMEM ? 500 : 400, NULL, NULL);
 		}
 		crc = crc32_update(crc, buf, (size_t)n);
 		total += n;
@@ -298,7 +355,7 @@ static hs_method_fn *slow_slot(const struct hs_request *r)
 		hs_method_fn *fn;
 	} routes[] = {{"/sleep", sleep_slot}, {"/stream", stream_slot}, {"/file", file_slot},
 	              {"/upload", upload_slot}, {"/defer", defer_slot},
-	              {"/slowbody", slowbody_slot}};
+	              {"/slowbody", slowbody_slot}, {"/files", files_slot}};
 	for (size_t i = 0; i < sizeof routes / sizeof routes[0]; i++) {
 		size_t n = strlen(routes[i].prefix);
 		if (strncmp(r->path, routes[i].prefix, n) == 0 && strchr("?", r->path[n]))
@@ -328,7 +385,8 @@ static int route(const struct hs_handler *self, struct hs_conn *c, const struct 
 int main(int argc, char **argv)
 {
 	if (argc < 3) {
-		fprintf(stderr, "usage: pool_server DIR mixed|blocking [THREADS [QUEUE [DRAIN_MS]]]\n");
+		fprintf(stderr, "usage: pool_server DIR mixed|blocking [THREADS [QUEUE [DRAIN_MS "
+		                "[WORKERS]]]]\n");
 		return 2;
 	}
 	if (hs_static_init(&files, argv[1]) < 0) {
@@ -346,26 +404,32 @@ int main(int argc, char **argv)
 	struct hs_options opt = {
 		.host = "127.0.0.1",
 		.port = "0",
-		.workers = 2,
+		.workers = argc > 6 ? atoi(argv[6]) : 2,
 		.handler_threads = argc > 3 ? atoi(argv[3]) : 16,
 		.handler_queue = argc > 4 ? atoi(argv[4]) : 0,
 		.drain_timeout_ms = argc > 5 ? atoi(argv[5]) : 0,
 		.body_timeout_ms = 3000,
 		.send_timeout_ms = 3000,
 	};
+	opt.tls.self_signed = argc > 7 && strcmp(argv[7], "tls") == 0;
 	int rc = hs_server_new(&server, &opt, &files.base);
 	if (rc < 0) {
 		fprintf(stderr, "pool_server: cannot listen: %s\n", strerror(-rc));
+		hs_static_fini(&files);
 		return 1;
 	}
 	char host[64];
 	int port;
 	hs_server_address(server, host, sizeof host, &port);
-	printf("Serving HTTP on %s port %d (http://%s:%d/) ...\n", host, port, host, port);
+	const char *s = hs_server_is_tls(server) ? "s" : "";
+	printf("Serving HTTP%s on %s port %d (http%s://%s:%d/) ...\n", s[0] ? "S" : "", host, port, s,
+	       host, port);
 	fflush(stdout);
 	signal(SIGINT, stop);
 	signal(SIGTERM, stop);
 	rc = hs_server_serve_forever(server);
+	if (rc < 0)
+		fprintf(stderr, "pool_server: cannot serve: %s\n", strerror(-rc));
 	hs_server_close(server);
 	hs_static_fini(&files);
 	return rc < 0 ? 1 : 0;
