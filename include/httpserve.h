@@ -273,7 +273,9 @@ long hs_write(struct hs_conn *c, const void *buf, size_t len);
  * after what is queued before it. Takes ownership of fd (closed when sent or on error).
  * Called again with the same fd, it queues a further range of that file, and hs_write
  * queues bytes between and after ranges, all sent in order (multipart/byteranges);
- * another fd while one is queued is -EBUSY. If the file shrinks meanwhile, the
+ * another fd while ranges of one are
+ * still queued is -EBUSY (once all are sent, in a blocking slot or after hs_flush, another
+ * file may follow). If the file shrinks meanwhile, the
  * connection is closed after what exists. */
 int hs_send_file(struct hs_conn *c, int fd, long long offset, long long length);
 

@@ -358,8 +358,13 @@ static int worker_init(struct hs__worker *w, struct hs_server *s, int index)
 /* Serves no more: what is still open closes and the last log lines are written. */
 static void worker_stop(struct hs__worker *w)
 {
-	while (w->conns)
-		hs__conn_close(w->conns);
+	struct hs_conn *c = w->conns;
+	while (c) {
+		struct hs_conn *next = c->next;
+		if (c->state != HS__POOL) /* a lent one is a pool thread's until the pool stops */
+			hs__conn_close(c);
+		c = next;
+	}
 	hs__log_flush(w);
 }
 
@@ -368,7 +373,8 @@ static void worker_stop(struct hs__worker *w)
  * (closed, its number could be another file's by the time of the write). */
 static void worker_fini(struct hs__worker *w)
 {
-	worker_stop(w);
+	while (w->conns) /* after the pool has stopped: none is lent any more */
+		hs__conn_close(w->conns);
 	hs__watch_close_all(w);
 	hs__log_flush(w);
 	hs__conn_free_spare(w);
