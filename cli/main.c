@@ -69,7 +69,17 @@ static const char help_text[] =
 	"  --serve-precompressed, --no-serve-precompressed\n"
 	"                        serve file.br or file.gz in place of file when the\n"
 	"                        client accepts that encoding (default: off)\n"
-	"  --version             show the version and exit\n";
+	"  --version             show the version and exit\n"
+	"  -H HEADER, --header HEADER\n"
+	"                        add a custom response header of the form Header: value\n"
+	"                        to files and listings (can be given several times)\n"
+	"  --cors                Access-Control-Allow-Origin: * on every response, and\n"
+	"                        answer CORS preflight requests\n"
+	"  --cors-origin ORIGIN  allow only this origin (can be given several times;\n"
+	"                        implies --cors)\n"
+	"  --spa                 answer a path with no file and no extension with\n"
+	"                        index.html (single-page applications)\n"
+	"  --no-cache            Cache-Control: no-cache on every response\n";
 
 struct cli {
 	struct hs_options opt;
@@ -83,7 +93,18 @@ struct cli {
 	const char *tls_password_file;
 	char *tls_password;
 	char tls_error[512];
+	const char **header_args; /* -H values as given, NULL-terminated */
+	const char **headers;     /* name, value pairs, NULL-terminated */
+	const char **origins;     /* --cors-origin values, or {"*"} for --cors */
+	size_t nheader_args, norigins;
+	bool cors, spa, no_cache;
 };
+
+static void fail(const char *what, const char *detail)
+{
+	fprintf(stderr, "httpserve: %s: %s\n", what, detail);
+	exit(1);
+}
 
 static void usage_error(const char *fmt, const char *a, const char *b)
 {
@@ -101,6 +122,7 @@ enum opt_id {
 	OPT_TLS_PASSWORD_FILE, OPT_TLS_SELF_SIGNED, OPT_WORKERS,
 	OPT_HEADER_TO, OPT_BODY_TO, OPT_SEND_TO, OPT_IDLE_TO, OPT_MAXCONN, OPT_MAXBODY,
 	OPT_SYMLINKS, OPT_CGI_TIMEOUT, OPT_PRECOMPRESSED, OPT_NO_PRECOMPRESSED, OPT_VERSION,
+	OPT_HEADER, OPT_CORS, OPT_CORS_ORIGIN, OPT_SPA, OPT_NO_CACHE,
 };
 
 struct opt_def {
@@ -133,6 +155,11 @@ static const struct opt_def opts[] = {
 	{OPT_PRECOMPRESSED, 0, "--serve-precompressed", NULL},
 	{OPT_NO_PRECOMPRESSED, 0, "--no-serve-precompressed", NULL},
 	{OPT_VERSION, 0, "--version", NULL},
+	{OPT_HEADER, 'H', "--header", "HEADER"},
+	{OPT_CORS, 0, "--cors", NULL},
+	{OPT_CORS_ORIGIN, 0, "--cors-origin", "ORIGIN"},
+	{OPT_SPA, 0, "--spa", NULL},
+	{OPT_NO_CACHE, 0, "--no-cache", NULL},
 };
 #define NOPTS (sizeof opts / sizeof opts[0])
 
@@ -258,6 +285,11 @@ static void apply(struct cli *cli, const struct opt_def *d, const char *v)
 	case OPT_IDLE_TO: cli->opt.idle_timeout_ms = parse_seconds(d, v); break;
 	case OPT_MAXCONN: cli->opt.max_connections = (int)parse_int(d, NULL, v, 1, 10000000); break;
 	case OPT_MAXBODY: cli->opt.max_body = parse_int(d, NULL, v, 1, LONG_MAX); break;
+	case OPT_HEADER: cli->header_args[cli->nheader_args++] = v; break;
+	case OPT_CORS: cli->cors = true; break;
+	case OPT_CORS_ORIGIN: cli->origins[cli->norigins++] = v; break;
+	case OPT_SPA: cli->spa = true; break;
+	case OPT_NO_CACHE: cli->no_cache = true; break;
 	}
 }
 
@@ -401,6 +433,44 @@ static void check_tls_args(struct cli *cli)
 	t->error_size = sizeof cli->tls_error;
 }
 
+/* ------------------------------------------------------------ response headers */
+
+/* str.strip(): the ASCII whitespace Python strips (and its \x1c-\x1f separators). */
+static char *py_strip(char *s)
+{
+	while (*s && (strchr(" \t\n\r\v\f", *s) || (*s >= 0x1c && *s <= 0x1f)))
+		s++;
+	size_t n = strlen(s);
+	while (n && (strchr(" \t\n\r\v\f", s[n - 1]) || (s[n - 1] >= 0x1c && s[n - 1] <= 0x1f)))
+		s[--n] = '\0';
+	return s;
+}
+
+/* -H "Name: value" as Python 3.15 splits it (at the first colon, both sides stripped),
+ * with its messages; a name or value hs_send_header would refuse (CR or LF left inside)
+ * is a usage error too, never sent. */
+static void parse_header_arg(const char *arg, const char **pair)
+{
+	char *copy = strdup(arg);
+	if (!copy)
+		fail("cannot parse the arguments", strerror(ENOMEM));
+	char *colon = strchr(copy, ':');
+	if (!colon)
+		usage_error("Header %s must be of the form Header: value%s", arg, "");
+	*colon = '\0';
+	char *name = py_strip(copy), *value = py_strip(colon + 1);
+	if (!*name)
+		usage_error("Header %s must have a non-empty name%s", arg, "");
+	if (strpbrk(name, "\r\n") || strpbrk(value, "\r\n")) {
+		char shown[1024];
+		py_repr(shown, sizeof shown, arg);
+		usage_error("argument -H/--header: invalid header %s: %s", shown,
+		            "a name or value holds CR or LF");
+	}
+	pair[0] = name;
+	pair[1] = value;
+}
+
 /* One option word at argv[*i]; returns false if it is not an option. */
 static void parse_option(struct cli *cli, int argc, char **argv, int *i, char *extra,
                          size_t extra_size)
@@ -441,6 +511,12 @@ static void parse_args(struct cli *cli, int argc, char **argv)
 {
 	char extra[1024] = "";
 	bool only_positional = false;
+	/* each option word adds at most one of these; the rest stay NULL, the terminator */
+	cli->header_args = calloc((size_t)argc + 1, sizeof *cli->header_args);
+	cli->headers = calloc(2 * (size_t)argc + 1, sizeof *cli->headers);
+	cli->origins = calloc((size_t)argc + 2, sizeof *cli->origins);
+	if (!cli->header_args || !cli->headers || !cli->origins)
+		fail("cannot parse the arguments", strerror(ENOMEM));
 	for (int i = 1; i < argc; i++) {
 		char *arg = argv[i];
 		if (!only_positional && strcmp(arg, "--") == 0) {
@@ -458,6 +534,10 @@ static void parse_args(struct cli *cli, int argc, char **argv)
 	if (*extra)
 		usage_error("unrecognized arguments: %s%s", extra, "");
 	check_tls_args(cli);
+	for (size_t i = 0; i < cli->nheader_args; i++)
+		parse_header_arg(cli->header_args[i], &cli->headers[2 * i]);
+	if (cli->cors && cli->norigins == 0)
+		cli->origins[0] = "*";
 }
 
 /* ------------------------------------------------------------ running */
@@ -486,12 +566,6 @@ static void raise_file_limit(void)
 		rl.rlim_cur = rl.rlim_max;
 		(void)setrlimit(RLIMIT_NOFILE, &rl);
 	}
-}
-
-static void fail(const char *what, const char *detail)
-{
-	fprintf(stderr, "httpserve: %s: %s\n", what, detail);
-	exit(1);
 }
 
 /* The CGI handler. Python's directory defaults to os.getcwd(), which scripts see in
@@ -658,6 +732,10 @@ int main(int argc, char **argv)
 	st->base.protocol_version = cli.protocol;
 	st->symlinks = cli.symlinks;
 	st->precompressed = cli.precompressed;
+	st->response_headers = cli.nheader_args ? cli.headers : NULL;
+	st->cors_origins = cli.cors || cli.norigins ? cli.origins : NULL;
+	st->spa = cli.spa;
+	st->no_cache = cli.no_cache;
 	cli.opt.port = cli.port;
 
 	install_signals();

@@ -414,7 +414,21 @@ struct hs_static {
 	 * file's, as in Python); see README. */
 	bool precompressed;
 	struct hs__static_private *priv;  /* the library's: made by hs_static_init */
-	void *reserved[4];                /* zero: room for later fields */
+	/* Python 3.15's response_headers: pairs {"Name", "value", ..., NULL} added to the
+	 * 200 (and 206) of a file and the 200 of a listing, after the other headers. A
+	 * pair hs_send_header would refuse (CR or LF, a colon in the name) is never sent. */
+	const char *const *response_headers;
+	/* CORS: NULL off; {"*", NULL} Access-Control-Allow-Origin: * on every response;
+	 * a list of origins {"http://a.example:8080", ..., NULL} echoes the request's Origin
+	 * when it is one of them (ASCII case ignored), with Vary: Origin on every response.
+	 * With CORS on, OPTIONS answers a preflight 204 (GET and HEAD allowed, and POST when
+	 * base.do_POST is set), any other OPTIONS 204 with Allow; off, OPTIONS is a 501. */
+	const char *const *cors_origins;
+	/* spa: a GET or HEAD for a path that is neither a file nor a directory and whose
+	 * last segment has no '.' is answered with the root's index page, and logged. */
+	bool spa;
+	bool no_cache;                    /* Cache-Control: no-cache on every response */
+	void *reserved[1];                /* zero: room for later fields */
 };
 
 /* SimpleHTTPRequestHandler(directory=...): directory NULL is the current directory.

@@ -1071,6 +1071,10 @@ int hs_cgi_is_cgi(const struct hs_cgi *cg, const char *path, char *info, size_t 
 static int cgi_slot(const struct hs_handler *h, struct hs_conn *c, const struct hs_request *r)
 {
 	const struct hs_cgi *cg = cgi_of(h);
+	/* the static handler's added lines go on a script's responses as well */
+	if (hs__static_adds_headers(&cg->base) &&
+	    !hs__static_use_flags((struct hs_static *)&cg->base, c, r))
+		return hs_send_error(c, 500, NULL, NULL);
 	size_t size = 3 * strlen(r->path) + 16, dir_len = 0;
 	char *info = hs__malloc(size);
 	if (!info)

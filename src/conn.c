@@ -187,6 +187,8 @@ static void reset_request(struct hs_conn *c)
 	c->head_scan = (struct hs__head_scan){0};
 	c->http09 = c->chunked = c->force_http10 = c->responded = c->client_done = false;
 	c->said_connection = false;
+	c->extra_all = c->extra_ok = NULL;
+	c->extra_all_len = c->extra_ok_len = 0;
 	c->status_code = 0;
 	c->body_left = 0;
 	c->chunk = (struct hs__chunked){0};

@@ -509,6 +509,10 @@ struct hs_conn {
 	bool force_http10;  /* errors before the version is known: a full HTTP/1.0 answer */
 	bool client_done;   /* the client will send nothing more: "close", or HTTP/1.0 */
 	bool said_connection; /* the response has a Connection header */
+	const char *extra_all; /* lines hs_end_headers adds to a final response (NULL: none) */
+	size_t extra_all_len;
+	const char *extra_ok;  /* lines a static 200/206 adds (NULL: none) */
+	size_t extra_ok_len;
 	int status_code;      /* of the response being written (1xx for an interim one) */
 	uint64_t woke_iteration; /* the loop iteration that this request waited for (its
 	                            epoll_wait reported it, or it was read when accepted
@@ -778,6 +782,40 @@ struct hs__static_private {
 	char *root_real;
 	struct hs__mime *mime;
 	struct hs__lcache *listing_cache; /* rendered listings, shared by the workers */
+	struct hs__flags *flags; /* the header lines of the optional settings, made once */
 };
+
+/* flags.c: the header lines of hs_static's optional settings (response_headers,
+ * cors_origins, no_cache), made once from the settings and kept until hs_static_fini. */
+struct hs__span_owned {
+	char *p;
+	size_t n;
+};
+struct hs__flags {
+	struct hs__span_owned ok;  /* response_headers: a file's 200 or 206, a listing's 200 */
+	struct hs__span_owned *all; /* every response: [0] any origin or none matching,
+	                               [1 + i] when the Origin is cors_origins[i] */
+	size_t nall;
+	bool origin_list;          /* cors_origins names origins: choose by Origin */
+	char allow_methods[32];    /* "GET, HEAD" or "GET, HEAD, POST" */
+	char allow[40];            /* the same and OPTIONS, for Allow */
+};
+/* The settings' lines, made on first use (NULL: out of memory). */
+const struct hs__flags *hs__flags_get(struct hs_static *st);
+void hs__flags_free(struct hs__flags *f);
+/* Whether any of those settings is on (static.c). */
+bool hs__static_adds_headers(const struct hs_static *st);
+/* Points c's response at the settings' lines: those of every response (the block for
+ * the request's Origin when origins are listed) and those of a 200. NULL: no memory. */
+const struct hs__flags *hs__static_use_flags(struct hs_static *st, struct hs_conn *c,
+                                             const struct hs_request *r);
+/* The index of origin in origins (ASCII case ignored), or -1. */
+int hs__cors_origin_index(const char *const *origins, const char *origin);
+/* Whether v is a comma-separated list of header names (tokens, optional whitespace),
+ * as Access-Control-Request-Headers must be to be echoed. */
+bool hs__token_list_ok(const char *v);
+/* Whether a missing path (rel, translated) may fall back to the index page: its last
+ * segment is not empty and has no '.'. */
+bool hs__spa_fallback(const char *rel);
 
 #endif

@@ -392,6 +392,8 @@ int hs_end_headers(struct hs_conn *c)
 	if (c->status_code >= 200 && c->close_connection && c->client_done && !c->said_connection &&
 	    hs__speaks_http11(c))
 		rc = hs_send_header(c, "Connection", "close");
+	if (c->extra_all_len && c->status_code >= 200)
+		rc = rc ?: spoil(c, hs__buf_append(&c->out, c->extra_all, c->extra_all_len));
 	return rc ?: spoil(c, hs__buf_append(&c->out, "\r\n", 2));
 }
 

@@ -215,6 +215,8 @@ static int send_listing(struct hs_conn *c, const struct hs_request *r, const cha
 	hs_send_response(c, 200, NULL);
 	hs_send_header(c, "Content-type", "text/html; charset=utf-8");
 	hs_send_header(c, "Content-Length", len_text);
+	if (c->extra_ok_len)
+		hs__send_header_lines(c, c->extra_ok, c->extra_ok_len);
 	hs_end_headers(c);
 	if (strcmp(r->command, "GET") == 0) {
 		hs_write(c, page->data, head);
@@ -506,15 +508,17 @@ static int file_head(struct hs_conn *c, int code, const char *type, long long le
 	hs_send_response(c, code, NULL);
 	if (code == 200 && v->head) {
 		hs__send_header_lines(c, v->head, v->head_len);
-		return hs_end_headers(c);
+	} else {
+		char len_text[HS__INT_TEXT_MAX];
+		hs__int_text(len_text, length);
+		const char *f[FILE_FIELDS][2];
+		file_fields(f, type, len_text, v, content_range);
+		for (size_t i = 0; i < FILE_FIELDS; i++)
+			if (f[i][1])
+				hs_send_header(c, f[i][0], f[i][1]);
 	}
-	char len_text[HS__INT_TEXT_MAX];
-	hs__int_text(len_text, length);
-	const char *f[FILE_FIELDS][2];
-	file_fields(f, type, len_text, v, content_range);
-	for (size_t i = 0; i < FILE_FIELDS; i++)
-		if (f[i][1])
-			hs_send_header(c, f[i][0], f[i][1]);
+	if (c->extra_ok_len) /* response_headers, after Python's own (as Python 3.15) */
+		hs__send_header_lines(c, c->extra_ok, c->extra_ok_len);
 	return hs_end_headers(c);
 }
 
@@ -908,6 +912,87 @@ static int send_directory(struct hs_static *self, struct hs_conn *c, const struc
 	return list_directory(self, c, r, dfd, dst);
 }
 
+/* ------------------------------------------------------------ optional settings */
+
+static bool adds_headers(const struct hs_static *self)
+{
+	return self->response_headers || self->cors_origins || self->no_cache;
+}
+
+bool hs__static_adds_headers(const struct hs_static *self)
+{
+	return adds_headers(self);
+}
+
+const struct hs__flags *hs__static_use_flags(struct hs_static *self, struct hs_conn *c,
+                                             const struct hs_request *r)
+{
+	const struct hs__flags *f = hs__flags_get(self);
+	if (!f)
+		return NULL;
+	int i = f->origin_list ? hs__cors_origin_index(self->cors_origins, hs_header(r, "Origin"))
+	                       : -1;
+	c->extra_all = f->all[i + 1].p;
+	c->extra_all_len = f->all[i + 1].n;
+	c->extra_ok = f->ok.p;
+	c->extra_ok_len = f->ok.n;
+	return f;
+}
+
+/* spa: the root's first index page that is a regular file, for a path that names
+ * nothing; logged after the request line. Without one, the 404 it would have had. */
+static int send_spa_index(struct hs_static *self, struct hs_conn *c, const struct hs_request *r,
+                          char *rel, size_t rel_size)
+{
+	const char *const *pages = self->index_pages ? self->index_pages : default_index_pages;
+	for (size_t i = 0; pages[i]; i++) {
+		struct stat st;
+		if (snprintf(rel, rel_size, "%s", pages[i]) >= (int)rel_size)
+			continue;
+		int fd = open_under_root(self, rel, O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK);
+		if (fd < 0)
+			continue;
+		if (fstat(fd, &st) == 0 && S_ISREG(st.st_mode)) {
+			int rc = send_file(self, c, r, fd, &st, rel, false);
+			if (!c->w->srv->opt.quiet)
+				hs_log_message(c, "--spa: %s answered with /%s", r->path, pages[i]);
+			return rc;
+		}
+		close(fd);
+	}
+	return hs_send_error(c, 404, "File not found", NULL);
+}
+
+/* OPTIONS: with CORS on, a preflight (Origin and Access-Control-Request-Method) gets
+ * 204 with what may be asked (nothing for an origin not listed), any other OPTIONS 204
+ * with Allow; with CORS off, Python's 501. */
+static int send_options(const struct hs_handler *h, struct hs_conn *c, const struct hs_request *r)
+{
+	struct hs_static *self = self_of(h);
+	if (!self->cors_origins)
+		return hs_send_error(c, 501, "Unsupported method ('OPTIONS')", NULL);
+	const struct hs__flags *f = hs__static_use_flags(self, c, r);
+	if (!f)
+		return hs_send_error(c, 500, NULL, NULL);
+	const char *origin = hs_header(r, "Origin");
+	bool preflight = origin && hs_header(r, "Access-Control-Request-Method");
+	hs_send_response(c, 204, NULL);
+	if (!preflight) {
+		hs_send_header(c, "Allow", f->allow);
+		return hs_end_headers(c);
+	}
+	bool allowed = !f->origin_list || hs__cors_origin_index(self->cors_origins, origin) >= 0;
+	const char *want = hs_header(r, "Access-Control-Request-Headers");
+	if (allowed) {
+		hs_send_header(c, "Access-Control-Allow-Methods", f->allow_methods);
+		if (want && hs__token_list_ok(want))
+			hs_send_header(c, "Access-Control-Allow-Headers", want);
+		hs_send_header(c, "Access-Control-Max-Age", "600");
+	}
+	hs_send_header(c, "Vary", "Access-Control-Request-Method, Access-Control-Request-Headers");
+	return hs_end_headers(c);
+}
+
 /* send_head: the directory redirect, index pages, listing, or the file. The target is
  * opened first and examined through its descriptor: one lookup, and what is checked is
  * what is served. */
@@ -916,6 +1001,8 @@ static int send_head(const struct hs_handler *h, struct hs_conn *c, const struct
 	struct hs_static *self = self_of(h);
 	char rel[4096 + 32];
 	bool slash = false;
+	if (adds_headers(self) && !hs__static_use_flags(self, c, r))
+		return hs_send_error(c, 500, NULL, NULL);
 	if (hs__translate_path(r->path, strlen(r->path), rel, sizeof rel - 32, &slash) < 0)
 		return hs_send_error(c, 404, "File not found", NULL);
 	bool waited = c->woke_iteration == c->w->loop.iteration;
@@ -937,6 +1024,8 @@ static int send_head(const struct hs_handler *h, struct hs_conn *c, const struct
 		log_refusal(c, r, fd);
 		return hs_send_error(c, 404, "File not found", NULL);
 	}
+	if ((fd == -ENOENT || fd == -ENOTDIR) && self->spa && hs__spa_fallback(rel))
+		return send_spa_index(self, c, r, rel, sizeof rel);
 	if (fd == -ENOENT || fd == -ENOTDIR || fd == -ENAMETOOLONG)
 		return hs_send_error(c, 404, "File not found", NULL);
 	if (fd < 0) {
@@ -974,6 +1063,7 @@ int hs_static_init(struct hs_static *st, const char *directory)
 	st->directory = directory ? directory : ".";
 	st->base.do_GET = send_head;
 	st->base.do_HEAD = send_head;
+	st->base.do_OPTIONS = send_options;
 	st->base.ignore_body = true; /* GET and HEAD never read one */
 	struct hs__static_private *p = hs__calloc(1, sizeof *p);
 	if (!p)
@@ -1002,6 +1092,7 @@ void hs_static_fini(struct hs_static *st)
 		close(p->root_fd);
 	hs__mime_free(p->mime);
 	hs__lcache_free(p->listing_cache);
+	hs__flags_free(p->flags);
 	free(p->root_real);
 	free(p);
 	st->priv = NULL;
