@@ -69,6 +69,8 @@ static const char help_text[] =
 	"  --serve-precompressed, --no-serve-precompressed\n"
 	"                        serve file.br or file.gz in place of file when the\n"
 	"                        client accepts that encoding (default: off)\n"
+	"  --listing STYLE       python: the directory listing of Python (default); rich:\n"
+	"                        sizes, times, sorting, JSON; off: 404 without an index\n"
 	"  --version             show the version and exit\n";
 
 struct cli {
@@ -80,6 +82,7 @@ struct cli {
 	bool cgi;
 	int cgi_timeout_ms;
 	bool precompressed;
+	enum hs_listing listing;
 	const char *tls_password_file;
 	char *tls_password;
 	char tls_error[512];
@@ -101,6 +104,7 @@ enum opt_id {
 	OPT_TLS_PASSWORD_FILE, OPT_TLS_SELF_SIGNED, OPT_WORKERS,
 	OPT_HEADER_TO, OPT_BODY_TO, OPT_SEND_TO, OPT_IDLE_TO, OPT_MAXCONN, OPT_MAXBODY,
 	OPT_SYMLINKS, OPT_CGI_TIMEOUT, OPT_PRECOMPRESSED, OPT_NO_PRECOMPRESSED, OPT_VERSION,
+	OPT_LISTING,
 };
 
 struct opt_def {
@@ -133,6 +137,7 @@ static const struct opt_def opts[] = {
 	{OPT_PRECOMPRESSED, 0, "--serve-precompressed", NULL},
 	{OPT_NO_PRECOMPRESSED, 0, "--no-serve-precompressed", NULL},
 	{OPT_VERSION, 0, "--version", NULL},
+	{OPT_LISTING, 0, "--listing", "STYLE"},
 };
 #define NOPTS (sizeof opts / sizeof opts[0])
 
@@ -250,6 +255,17 @@ static void apply(struct cli *cli, const struct opt_def *d, const char *v)
 		else
 			usage_error("argument --symlinks: invalid choice: '%s' "
 			            "(choose from 'inside', 'follow', 'deny')%s", v, "");
+		break;
+	case OPT_LISTING:
+		if (strcmp(v, "python") == 0)
+			cli->listing = HS_LISTING_PYTHON;
+		else if (strcmp(v, "rich") == 0)
+			cli->listing = HS_LISTING_RICH;
+		else if (strcmp(v, "off") == 0)
+			cli->listing = HS_LISTING_OFF;
+		else
+			usage_error("argument --listing: invalid choice: '%s' "
+			            "(choose from 'python', 'rich', 'off')%s", v, "");
 		break;
 	case OPT_WORKERS: cli->opt.workers = (int)parse_int(d, NULL, v, 1, 1024); break;
 	case OPT_HEADER_TO: cli->opt.header_timeout_ms = parse_seconds(d, v); break;
@@ -658,6 +674,7 @@ int main(int argc, char **argv)
 	st->base.protocol_version = cli.protocol;
 	st->symlinks = cli.symlinks;
 	st->precompressed = cli.precompressed;
+	st->listing = cli.listing;
 	cli.opt.port = cli.port;
 
 	install_signals();

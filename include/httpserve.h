@@ -389,6 +389,11 @@ void hs_watch_free(struct hs_watch *w);
 /* Which symlinks hs_static serves (Python follows every one). */
 enum hs_symlinks { HS_SYMLINKS_INSIDE, HS_SYMLINKS_FOLLOW, HS_SYMLINKS_DENY };
 
+/* What hs_static answers for a directory without an index page: Python's listing, byte
+ * for byte; the rich listing (sizes, times, sorting by the query string, JSON for
+ * Accept: application/json); or 404. */
+enum hs_listing { HS_LISTING_PYTHON, HS_LISTING_RICH, HS_LISTING_OFF };
+
 struct hs_static;
 struct hs__static_private;
 
@@ -412,7 +417,9 @@ struct hs_static {
 	 * file's, as in Python); see README. */
 	bool precompressed;
 	struct hs__static_private *priv;  /* the library's: made by hs_static_init */
-	void *reserved[4];                /* zero: room for later fields */
+	/* The directory listing (README, "Listings"); the default is Python's page. */
+	enum hs_listing listing;
+	void *reserved[3];                /* zero: room for later fields */
 };
 
 /* SimpleHTTPRequestHandler(directory=...): directory NULL is the current directory.
