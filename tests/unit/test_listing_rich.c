@@ -125,7 +125,7 @@ static void test_sort(void)
 	srand(7);
 	for (int round = 0; round < 200; round++) {
 		struct hs__rich_entry e[40];
-		char names[40][8];
+		char names[40][24];
 		size_t n = (size_t)(rand() % 40);
 		for (size_t i = 0; i < n; i++) {
 			snprintf(names[i], sizeof names[i], "n%zu", i);
