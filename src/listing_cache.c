@@ -3,9 +3,9 @@
  * listing of an unchanged directory costs one fstat instead of reading, stat'ing,
  * sorting and escaping every entry (bench/README.md, workload e). A page holds the "<li>"
  * lines only, which depend on the directory alone; the title, which shows the URL, is
- * written per request. A page is found by the directory's (dev, ino) and its form (Python's
- * page, or one of the rich listing's) and used only
- * while the directory's (mtime, ctime, size) are those it was rendered under: every
+ * written per request. A page is found by the directory's (dev, ino) and its form
+ * (Python's page, or one of the rich listing's) and used only while the directory's
+ * (mtime, ctime, size) and the caller's epoch are those it was rendered under: every
  * change to a directory's entries changes its mtime and ctime. Two rules keep that
  * sound: a directory changed less than 2 s ago is never cached (a second change in
  * the same timestamp tick would be invisible), and static.c never offers a page whose
