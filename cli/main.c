@@ -69,6 +69,8 @@ static const char help_text[] =
 	"  --serve-precompressed, --no-serve-precompressed\n"
 	"                        serve file.br or file.gz in place of file when the\n"
 	"                        client accepts that encoding (default: off)\n"
+	"  --listing STYLE       python: the directory listing of Python (default); rich:\n"
+	"                        sizes, times, sorting, JSON; off: 404 without an index\n"
 	"  --version             show the version and exit\n"
 	"  -H HEADER, --header HEADER\n"
 	"                        add a custom response header of the form Header: value\n"
@@ -90,6 +92,7 @@ struct cli {
 	bool cgi;
 	int cgi_timeout_ms;
 	bool precompressed;
+	enum hs_listing listing;
 	const char *tls_password_file;
 	char *tls_password;
 	char tls_error[512];
@@ -123,6 +126,7 @@ enum opt_id {
 	OPT_HEADER_TO, OPT_BODY_TO, OPT_SEND_TO, OPT_IDLE_TO, OPT_MAXCONN, OPT_MAXBODY,
 	OPT_SYMLINKS, OPT_CGI_TIMEOUT, OPT_PRECOMPRESSED, OPT_NO_PRECOMPRESSED, OPT_VERSION,
 	OPT_HEADER, OPT_CORS, OPT_CORS_ORIGIN, OPT_SPA, OPT_NO_CACHE,
+	OPT_LISTING,
 };
 
 struct opt_def {
@@ -160,6 +164,7 @@ static const struct opt_def opts[] = {
 	{OPT_CORS_ORIGIN, 0, "--cors-origin", "ORIGIN"},
 	{OPT_SPA, 0, "--spa", NULL},
 	{OPT_NO_CACHE, 0, "--no-cache", NULL},
+	{OPT_LISTING, 0, "--listing", "STYLE"},
 };
 #define NOPTS (sizeof opts / sizeof opts[0])
 
@@ -277,6 +282,17 @@ static void apply(struct cli *cli, const struct opt_def *d, const char *v)
 		else
 			usage_error("argument --symlinks: invalid choice: '%s' "
 			            "(choose from 'inside', 'follow', 'deny')%s", v, "");
+		break;
+	case OPT_LISTING:
+		if (strcmp(v, "python") == 0)
+			cli->listing = HS_LISTING_PYTHON;
+		else if (strcmp(v, "rich") == 0)
+			cli->listing = HS_LISTING_RICH;
+		else if (strcmp(v, "off") == 0)
+			cli->listing = HS_LISTING_OFF;
+		else
+			usage_error("argument --listing: invalid choice: '%s' "
+			            "(choose from 'python', 'rich', 'off')%s", v, "");
 		break;
 	case OPT_WORKERS: cli->opt.workers = (int)parse_int(d, NULL, v, 1, 1024); break;
 	case OPT_HEADER_TO: cli->opt.header_timeout_ms = parse_seconds(d, v); break;
@@ -736,6 +752,7 @@ int main(int argc, char **argv)
 	st->cors_origins = cli.cors || cli.norigins ? cli.origins : NULL;
 	st->spa = cli.spa;
 	st->no_cache = cli.no_cache;
+	st->listing = cli.listing;
 	cli.opt.port = cli.port;
 
 	install_signals();

@@ -391,6 +391,11 @@ void hs_watch_free(struct hs_watch *w);
 /* Which symlinks hs_static serves (Python follows every one). */
 enum hs_symlinks { HS_SYMLINKS_INSIDE, HS_SYMLINKS_FOLLOW, HS_SYMLINKS_DENY };
 
+/* What hs_static answers for a directory without an index page: Python's listing, byte
+ * for byte; the rich listing (sizes, times, sorting by the query string, JSON for
+ * Accept: application/json); or 404. */
+enum hs_listing { HS_LISTING_PYTHON, HS_LISTING_RICH, HS_LISTING_OFF };
+
 struct hs_static;
 struct hs__static_private;
 
@@ -428,6 +433,8 @@ struct hs_static {
 	 * last segment has no '.' is answered with the root's index page, and logged. */
 	bool spa;
 	bool no_cache;                    /* Cache-Control: no-cache on every response */
+	/* The directory listing (README, "Listings"); the default is Python's page. */
+	enum hs_listing listing;
 	void *reserved[1];                /* zero: room for later fields */
 };
 

@@ -194,6 +194,59 @@ int hs__listing_render_head(struct hs__buf *out, const char *display_path, size_
 int hs__listing_render_entries(struct hs__buf *out, const struct hs__dirent *e, size_t n);
 int hs__listing_render_tail(struct hs__buf *out);
 
+/* ------------------------------------------- rich listing (listing_rich.c) */
+
+/* What a request asks of the rich listing: the sort key and order from its query
+ * string (?sort=name|size|time&order=asc|desc), and JSON from its Accept header. */
+enum hs__rich_sort { HS__RICH_BY_NAME, HS__RICH_BY_SIZE, HS__RICH_BY_TIME };
+struct hs__rich_view {
+	enum hs__rich_sort sort;
+	bool desc;
+	bool json;
+};
+
+/* One entry with what lstat tells (a link's size is its target's, as caddy shows it). */
+struct hs__rich_entry {
+	const char *name;
+	size_t name_len;
+	bool is_dir;  /* follows links, as Python's isdir */
+	bool is_link;
+	bool known;   /* lstat answered: size, mtime and mode are set */
+	int64_t size;
+	struct timespec mtime;
+	uint32_t mode; /* lstat's st_mode */
+};
+
+#define HS__RICH_SIZE_MAX 16 /* "1023.9 KiB" and a NUL, with room */
+#define HS__RICH_TIME_MAX 48 /* "2025-03-17T14:03:07.123456789Z" and a NUL, with room */
+
+/* The view the request target's query string asks for; name ascending by default. */
+void hs__rich_view_parse(struct hs__rich_view *v, const char *target, size_t n);
+/* Whether an Accept header names application/json (any case), as caddy's browse asks. */
+bool hs__rich_accepts_json(const struct hs_header *h, size_t nh);
+/* The listing cache's variant for a view: never 0, which is Python's page. */
+uint32_t hs__rich_variant(const struct hs__rich_view *v);
+/* Directories first, then the view's key, ties by name; desc reverses the key. */
+void hs__rich_sort(struct hs__rich_entry *e, size_t n, const struct hs__rich_view *v);
+/* "0 B" ... "1023 B", then "1.0 KiB" ... "8.0 EiB" (one decimal, rounded). */
+size_t hs__rich_human_size(char out[HS__RICH_SIZE_MAX], int64_t size);
+/* t in UTC as ISO 8601 ("2025-03-17T14:03:07Z"); with frac, the nanoseconds too, their
+ * trailing zeros dropped, as RFC 3339 with Go's sub-second precision. 0 if t cannot
+ * be shown (out is then ""). */
+size_t hs__rich_iso_time(char out[HS__RICH_TIME_MAX], const struct timespec *t, bool frac);
+/* The bytes of s as the body of a JSON string: " \ and controls escaped, < > & and
+ * U+2028/U+2029 as \u escapes, each byte of invalid UTF-8 as U+FFFD. */
+int hs__json_escape(struct hs__buf *out, const char *s, size_t n);
+/* The page up to the entries' rows: title and heading (display), column heads linking
+ * to the other orders, and a parent row unless display is "/". */
+int hs__rich_render_head(struct hs__buf *out, const char *display, size_t dn,
+                         const struct hs__rich_view *v);
+/* One row per entry and the page's end: what the listing cache keeps. */
+int hs__rich_render_rows(struct hs__buf *out, const struct hs__rich_entry *e, size_t n);
+/* The entries as a JSON array of caddy's fields; entries lstat could not see are left
+ * out, as caddy leaves them out. */
+int hs__rich_render_json(struct hs__buf *out, const struct hs__rich_entry *e, size_t n);
+
 /* ---------------------------------------------------------- parser (parse.c) */
 
 /* Limits as Python's (request line and header lines 65536 bytes with their line end,
@@ -344,12 +397,16 @@ long hs__chunked_decode(struct hs__chunked *st, char *buf, size_t len, size_t *o
 
 struct hs__lcache_key {
 	uint64_t dev, ino;
+	uint32_t variant; /* 0: Python's page; else the rich listing's form (listing_rich.c) */
 };
 
-/* What a change to a directory's entries always changes. */
+/* What a change to a directory's entries always changes, and an epoch the caller may
+ * set: a page is used only within the epoch it was rendered in (0 for Python's page,
+ * which holds nothing the directory's stamp does not follow). */
 struct hs__lcache_stamp {
 	struct timespec mtime, ctime;
 	int64_t size;
+	int64_t epoch;
 };
 
 struct hs__lcache;
@@ -360,6 +417,7 @@ struct hs__lscratch {
 	struct hs__buf raw;  /* getdents64 records */
 	struct hs__buf ents; /* struct hs__dirent, names pointing into raw */
 	struct hs__buf body; /* the rendered entries */
+	struct hs__buf rich; /* struct hs__rich_entry, for the rich listing */
 };
 
 /* A cache of at most max_entries pages and max_bytes bytes. Returns 0 or -ENOMEM. */
@@ -817,5 +875,16 @@ bool hs__token_list_ok(const char *v);
 /* Whether a missing path (rel, translated) may fall back to the index page: its last
  * segment is not empty and has no '.'. */
 bool hs__spa_fallback(const char *rel);
+
+struct stat;
+
+/* os.listdir with each name's isdir and islink (static.c): the entries into s->ents,
+ * their names pointing into s->raw; *cacheable tells whether they depend on the
+ * directory alone (no symlink among them, and it can be searched). */
+int hs__static_read_dir(int dfd, struct hs__lscratch *s, size_t *count, bool *cacheable);
+/* The rich listing of the open directory dfd (consumed), whose fstat is dst, for the
+ * decoded URL path display (listing_rich.c). */
+int hs__rich_list(struct hs_static *self, struct hs_conn *c, const struct hs_request *r,
+                  int dfd, const struct stat *dst, const char *display, size_t dn);
 
 #endif

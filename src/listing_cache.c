@@ -3,8 +3,9 @@
  * listing of an unchanged directory costs one fstat instead of reading, stat'ing,
  * sorting and escaping every entry (bench/README.md, workload e). A page holds the "<li>"
  * lines only, which depend on the directory alone; the title, which shows the URL, is
- * written per request. A page is found by the directory's (dev, ino) and used only
- * while the directory's (mtime, ctime, size) are those it was rendered under: every
+ * written per request. A page is found by the directory's (dev, ino) and its form
+ * (Python's page, or one of the rich listing's) and used only while the directory's
+ * (mtime, ctime, size) and the caller's epoch are those it was rendered under: every
  * change to a directory's entries changes its mtime and ctime. Two rules keep that
  * sound: a directory changed less than 2 s ago is never cached (a second change in
  * the same timestamp tick would be invisible), and static.c never offers a page whose
@@ -68,6 +69,7 @@ static void free_scratch(struct hs__lscratch *s)
 	hs__buf_free(&s->raw);
 	hs__buf_free(&s->ents);
 	hs__buf_free(&s->body);
+	hs__buf_free(&s->rich);
 	free(s);
 }
 
@@ -110,7 +112,7 @@ static bool same_stamp(const struct hs__lcache_stamp *a, const struct hs__lcache
 {
 	return a->mtime.tv_sec == b->mtime.tv_sec && a->mtime.tv_nsec == b->mtime.tv_nsec &&
 	       a->ctime.tv_sec == b->ctime.tv_sec && a->ctime.tv_nsec == b->ctime.tv_nsec &&
-	       a->size == b->size;
+	       a->size == b->size && a->epoch == b->epoch;
 }
 
 /* ------------------------------------------------------------ the table */
@@ -120,7 +122,8 @@ static size_t find(const struct hs__lcache *lc, const struct hs__lcache_key *key
 {
 	size_t i = 0;
 	while (i < lc->n && (lc->slots[i].page->key.ino != key->ino ||
-	                     lc->slots[i].page->key.dev != key->dev))
+	                     lc->slots[i].page->key.dev != key->dev ||
+	                     lc->slots[i].page->key.variant != key->variant))
 		i++;
 	return i;
 }
@@ -213,7 +216,8 @@ void hs__lcache_give_scratch(struct hs__lcache *lc, struct hs__lscratch *s)
 {
 	if (!s)
 		return;
-	bool keep = lc && s->raw.cap + s->ents.cap + s->body.cap <= SPARE_SCRATCH_BYTES;
+	size_t held = s->raw.cap + s->ents.cap + s->body.cap + s->rich.cap;
+	bool keep = lc && held <= SPARE_SCRATCH_BYTES;
 	if (keep) {
 		pthread_mutex_lock(&lc->lock);
 		keep = lc->nspare < SPARE_SCRATCH;

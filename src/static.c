@@ -1,7 +1,7 @@
 /*
  * static.c: SimpleHTTPRequestHandler. Maps the URL to a file under the served directory
  * (translate_path), redirects directories missing their slash, serves index pages, the
- * listing (directory listing built with listing.c's renderer), or the file with
+ * listing (Python's, listing.c; the rich one, listing_rich.c; or none), or the file with
  * Python's headers and If-Modified-Since, plus what Python lacks: ETag and the
  * conditions of RFC 9110 13 (conditional.c), Range with 206, multipart/byteranges and
  * 416 (range.c), and precompressed siblings chosen by Accept-Encoding (encoding.c).
@@ -153,7 +153,7 @@ static bool classify(int dfd, const char *name, unsigned char type, bool fast,
  * pointing into s->raw. *cacheable tells whether they depend on the directory alone.
  * A stat of "." tells whether the directory can be searched: Python's stat of each
  * entry needs that permission, d_type does not. */
-static int read_dir(int dfd, struct hs__lscratch *s, size_t *count, bool *cacheable)
+int hs__static_read_dir(int dfd, struct hs__lscratch *s, size_t *count, bool *cacheable)
 {
 	struct stat st;
 	int rc = read_records(dfd, &s->raw);
@@ -245,7 +245,7 @@ static int list_fresh(struct hs_static *self, struct hs_conn *c, const struct hs
 	struct hs__lscratch *s = hs__lcache_take_scratch(self->priv->listing_cache);
 	size_t n = 0;
 	bool cacheable = false;
-	int rc = s ? read_dir(dfd, s, &n, &cacheable) : -ENOMEM;
+	int rc = s ? hs__static_read_dir(dfd, s, &n, &cacheable) : -ENOMEM;
 	close(dfd);
 	if (rc < 0) {
 		hs__lcache_give_scratch(self->priv->listing_cache, s);
@@ -257,7 +257,7 @@ static int list_fresh(struct hs_static *self, struct hs_conn *c, const struct hs
 	s->body.len = 0;
 	rc = hs__listing_render_entries(&s->body, list, n);
 	if (rc == 0 && cacheable) {
-		struct hs__lcache_key key = {(uint64_t)dst->st_dev, (uint64_t)dst->st_ino};
+		struct hs__lcache_key key = {.dev = (uint64_t)dst->st_dev, .ino = (uint64_t)dst->st_ino};
 		struct hs__lcache_stamp stamp = stamp_of(dst);
 		/* not kept (racy, too large, out of memory): the next request renders again */
 		(void)hs__lcache_put(self->priv->listing_cache, &key, &stamp, &now, s->body.data, s->body.len);
@@ -288,7 +288,13 @@ static int list_directory(struct hs_static *self, struct hs_conn *c, const struc
 		return hs_send_error(c, 500, NULL, NULL);
 	}
 	size_t dn = hs__url_unquote(display, r->path, plen);
-	struct hs__lcache_key key = {(uint64_t)dst->st_dev, (uint64_t)dst->st_ino};
+	if (self->listing == HS_LISTING_RICH) {
+		int rc = hs__rich_list(self, c, r, dfd, dst, display, dn);
+		if (display != small)
+			free(display);
+		return rc;
+	}
+	struct hs__lcache_key key = {.dev = (uint64_t)dst->st_dev, .ino = (uint64_t)dst->st_ino};
 	struct hs__lcache_stamp stamp = stamp_of(dst);
 	struct hs__span body;
 	struct hs__lpage *hit = hs__lcache_get(self->priv->listing_cache, &key, &stamp, &body);
@@ -909,6 +915,10 @@ static int send_directory(struct hs_static *self, struct hs_conn *c, const struc
 		close(fd);
 	}
 	rel[base] = '\0';
+	if (self->listing == HS_LISTING_OFF) {
+		close(dfd);
+		return hs_send_error(c, 404, "File not found", NULL);
+	}
 	return list_directory(self, c, r, dfd, dst);
 }
 
@@ -1036,7 +1046,8 @@ static int send_head(const struct hs_handler *h, struct hs_conn *c, const struct
 			close(pfd);
 		if (dir && !hs__url_path_ends_in_slash(r->path, strlen(r->path)))
 			return redirect_to_slash(c, r);
-		return hs_send_error(c, 404, dir ? "No permission to list directory" : "File not found",
+		bool listing = dir && self->listing != HS_LISTING_OFF;
+		return hs_send_error(c, 404, listing ? "No permission to list directory" : "File not found",
 		                     NULL);
 	}
 	if (fstat(fd, &st) < 0) {

@@ -56,7 +56,7 @@ static const struct timespec later = {.tv_sec = 100000, .tv_nsec = 0};
 /* A page of key (k, k) under stamp(k, k, size) holding text. */
 static int put(struct hs__lcache *lc, uint64_t k, int64_t size, const char *text)
 {
-	struct hs__lcache_key key = {k, k};
+	struct hs__lcache_key key = {k, k, 0};
 	struct hs__lcache_stamp s = stamp((int64_t)k, (int64_t)k, size);
 	return hs__lcache_put(lc, &key, &s, &later, text, strlen(text));
 }
@@ -64,7 +64,7 @@ static int put(struct hs__lcache *lc, uint64_t k, int64_t size, const char *text
 /* Whether key (k, k) hits under stamp(k, k, size), and with text when want is given. */
 static bool hits(struct hs__lcache *lc, uint64_t k, int64_t size, const char *want)
 {
-	struct hs__lcache_key key = {k, k};
+	struct hs__lcache_key key = {k, k, 0};
 	struct hs__lcache_stamp s = stamp((int64_t)k, (int64_t)k, size);
 	struct hs__span body;
 	struct hs__lpage *p = hs__lcache_get(lc, &key, &s, &body);
@@ -88,7 +88,7 @@ static void test_hit_only_under_the_same_stamp(void)
 	CHECK(!hits(lc, 1, 10, NULL));
 	/* every field of the stamp counts, nanoseconds included */
 	CHECK_INT(put(lc, 3, 10, "three"), 0);
-	struct hs__lcache_key key = {3, 3};
+	struct hs__lcache_key key = {3, 3, 0};
 	struct hs__lcache_stamp s = stamp(3, 3, 10);
 	struct hs__span body;
 	s.mtime.tv_nsec++;
@@ -99,7 +99,7 @@ static void test_hit_only_under_the_same_stamp(void)
 	CHECK(hs__lcache_get(lc, &key, &s, &body) == NULL);
 	/* same (dev, ino) matters as a pair */
 	CHECK_INT(put(lc, 4, 10, "four"), 0);
-	key = (struct hs__lcache_key){4, 5};
+	key = (struct hs__lcache_key){4, 5, 0};
 	s = stamp(4, 4, 10);
 	CHECK(hs__lcache_get(lc, &key, &s, &body) == NULL);
 	/* a second put of one directory replaces its page */
@@ -115,7 +115,7 @@ static void test_racy_stamp_is_not_kept(void)
 {
 	struct hs__lcache *lc;
 	CHECK_INT(hs__lcache_new(&lc, 8, 4096), 0);
-	struct hs__lcache_key key = {7, 7};
+	struct hs__lcache_key key = {7, 7, 0};
 	struct hs__lcache_stamp s = stamp(later.tv_sec - 1, 7, 3);
 	CHECK_INT(hs__lcache_put(lc, &key, &s, &later, "abc", 3), -EAGAIN);
 	struct hs__span body;
@@ -164,7 +164,7 @@ static void test_held_page_outlives_the_table(void)
 	struct hs__lcache *lc;
 	CHECK_INT(hs__lcache_new(&lc, 1, 4096), 0);
 	CHECK_INT(put(lc, 1, 0, "held page"), 0);
-	struct hs__lcache_key key = {1, 1};
+	struct hs__lcache_key key = {1, 1, 0};
 	struct hs__lcache_stamp s = stamp(1, 1, 0);
 	struct hs__span body;
 	struct hs__lpage *p = hs__lcache_get(lc, &key, &s, &body);
@@ -172,7 +172,7 @@ static void test_held_page_outlives_the_table(void)
 	CHECK_INT(put(lc, 2, 0, "evicts it"), 0);
 	CHECK(!hits(lc, 1, 0, NULL)); /* the table let go */
 	CHECK_MEM(body.p, body.n, "held page", 9);
-	struct hs__lcache_key key2 = {2, 2};
+	struct hs__lcache_key key2 = {2, 2, 0};
 	struct hs__lcache_stamp s2 = stamp(2, 2, 0);
 	struct hs__lpage *q = hs__lcache_get(lc, &key2, &s2, &body);
 	CHECK(q != NULL);
@@ -185,7 +185,7 @@ static void test_held_page_outlives_the_table(void)
 /* Allocation failure at hs_static_init leaves no cache: every call still works. */
 static void test_no_cache(void)
 {
-	struct hs__lcache_key key = {1, 1};
+	struct hs__lcache_key key = {1, 1, 0};
 	struct hs__lcache_stamp s = stamp(1, 1, 0);
 	struct hs__span body;
 	CHECK(hs__lcache_get(NULL, &key, &s, &body) == NULL);
@@ -228,7 +228,7 @@ static void *hammer(void *arg)
 	size_t wrong = 0;
 	for (uint64_t i = 0; i < 20000; i++) {
 		uint64_t k = i % 7;
-		struct hs__lcache_key key = {k, k};
+		struct hs__lcache_key key = {k, k, 0};
 		struct hs__lcache_stamp s = stamp((int64_t)k, (int64_t)k, (int64_t)(i % 2));
 		int n = snprintf(text, sizeof text, "page of %llu", (unsigned long long)k);
 		struct hs__span body;
