@@ -10,7 +10,8 @@ one table of medians, spread and ratio to nginx, then the performance targets.
 Knobs (environment): BENCH_QUICK=1 (one short repetition, 1,000 idle connections: a smoke
 test), BENCH_RUNS, BENCH_SECONDS, BENCH_ONLY=a,b,... (workloads; "tls" is the TLS group
 t1-t4, "embed" the embedding group e1-e2, each run only when named),
-BENCH_SERVERS=nginx,... (rows), BENCH_EMBED_POOL (the blocking slot's handler_threads;
+BENCH_SERVERS=nginx,... (rows), BENCH_HS_ARGS (more options for the httpserve rows, as
+"--listing rich"), BENCH_EMBED_POOL (the blocking slot's handler_threads;
 unset: the library's default), BENCH_IDLE (idle
 connections for h), BENCH_IDLE_TLS (for t4), BENCH_PORT (first port), BENCH_KEEP=1 (keep
 the temp dir). Every loop is bounded and every server listens on 127.0.0.1 only.
@@ -59,6 +60,7 @@ HS_LOG = "httpserve log"
 # of two builds in one run (the rows take turns like every server)
 HS_B = "httpserve B -q"
 HS_B_BIN = os.environ.get("HTTPSERVE_B")
+HS_ARGS = os.environ.get("BENCH_HS_ARGS", "").split()  # more options for every httpserve row
 HS_ROWS = [HS, HS_B] if HS_B_BIN else [HS]
 # the ceiling server in its file mode, for the large-file workloads: the file it always sends
 CEILING_FILES = {"ceiling 1m": "1m.bin", "ceiling 100m": "100m.bin"}
@@ -267,7 +269,7 @@ class Server:
             self.cmd = ["h2o", "-c", conf]
         elif name in (HS, HS_B) or (name == HS_LOG and not tls):
             self.cmd = [HS_B_BIN if name == HS_B else HS_BIN, "-b", "127.0.0.1", "-d", root, "-p", "HTTP/1.1",
-                        "--max-connections", str(conns), str(port)]
+                        "--max-connections", str(conns)] + HS_ARGS + [str(port)]
             if tls:
                 self.cmd[-1:-1] = ["--tls-cert", self.tls[0], "--tls-key", self.tls[1]]
             if name != HS_LOG:
@@ -967,6 +969,7 @@ def versions():
         "nginx: %s" % out(["nginx", "-v"]), "lighttpd: %s" % out(["lighttpd", "-v"]),
         "h2o: %s" % out(["h2o", "-v"]), "wrk: %s" % out(["wrk", "-v"]),
         "python: %s" % out([PYTHON, "--version"]), "httpserve: %s" % out([HS_BIN, "--version"]),
+        "httpserve options added: %s" % (" ".join(HS_ARGS) or "none"),
         "httpserve binary: %s, built from %s" % (
             os.environ.get("HTTPSERVE", "build/httpserve"),
             os.environ.get("BENCH_HS_REV") or

@@ -50,17 +50,19 @@ struct hs__pool {
 /* ------------------------------------------------------------ giving back */
 
 /* On the pool thread: the connection returns to its worker, which takes it from a
- * lock-free list when its eventfd wakes it (hs__pool_collect). */
+ * lock-free list when its eventfd wakes it (hs__pool_collect). Only the push that finds
+ * the list empty writes the eventfd: the worker takes the whole list after reading it,
+ * so a connection pushed onto a list not yet taken rides on that write. */
 static void give_back(struct hs_conn *c)
 {
 	struct hs__worker *w = c->w;
 	struct hs_conn *head = __atomic_load_n(&w->returned, __ATOMIC_RELAXED);
 	do
 		c->lent_next = head;
-	while (!__atomic_compare_exchange_n(&w->returned, &head, c, true, __ATOMIC_RELEASE,
+	while (!__atomic_compare_exchange_n(&w->returned, &head, c, true, __ATOMIC_ACQ_REL,
 	                                    __ATOMIC_RELAXED));
 	uint64_t one = 1;
-	if (write(w->wake_io.fd, &one, sizeof one) < 0) {
+	if (!head && write(w->wake_io.fd, &one, sizeof one) < 0) {
 		/* the counter is already non-zero: the worker wakes anyway */
 	}
 }
@@ -78,9 +80,13 @@ void hs__pool_collect(struct hs__worker *w)
 
 /* ------------------------------------------------------------ the threads */
 
-static struct hs_conn *take(struct hs__pool *p, bool *cancelled)
+/* The next connection to run a slot for (NULL: the pool stops). done says this thread
+ * has just finished one: it is counted idle again under the same lock. */
+static struct hs_conn *take(struct hs__pool *p, bool done, bool *cancelled)
 {
 	pthread_mutex_lock(&p->lock);
+	if (done)
+		p->busy--;
 	while (p->count == 0 && !p->stopping)
 		pthread_cond_wait(&p->ready, &p->lock);
 	struct hs_conn *c = NULL;
@@ -119,15 +125,12 @@ static void *pool_thread_run(void *arg)
 	sigemptyset(&pipe_set);
 	sigaddset(&pipe_set, SIGPIPE);
 	pthread_sigmask(SIG_BLOCK, &pipe_set, NULL);
-	for (;;) {
+	for (bool done = false;; done = true) {
 		bool cancelled;
-		struct hs_conn *c = take(pt->pool, &cancelled);
+		struct hs_conn *c = take(pt->pool, done, &cancelled);
 		if (!c)
 			break;
 		run_lent(pt, c, cancelled);
-		pthread_mutex_lock(&pt->pool->lock);
-		pt->pool->busy--;
-		pthread_mutex_unlock(&pt->pool->lock);
 		give_back(c); /* the last touch of c on this thread */
 	}
 	return NULL;
@@ -204,7 +207,13 @@ static int pool_new(struct hs__pool **out, struct hs_server *s)
 		return -ENOMEM;
 	p->srv = s;
 	p->cancel_fd = -1;
-	pthread_mutex_init(&p->lock, NULL);
+	/* an adaptive mutex spins a moment before sleeping: the queue is held for a few
+	 * instructions, and a futex call per contended lock costs more than the wait */
+	pthread_mutexattr_t attr;
+	pthread_mutexattr_init(&attr);
+	pthread_mutexattr_settype(&attr, PTHREAD_MUTEX_ADAPTIVE_NP);
+	pthread_mutex_init(&p->lock, &attr);
+	pthread_mutexattr_destroy(&attr);
 	pthread_cond_init(&p->ready, NULL);
 	int n = s->opt.handler_threads > 0 ? s->opt.handler_threads : DEFAULT_THREADS;
 	size_t cap = s->opt.handler_queue > 0 ? (size_t)s->opt.handler_queue

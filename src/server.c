@@ -321,8 +321,9 @@ static void on_wake(struct hs__io *io, uint32_t events)
 	struct hs__worker *w = (struct hs__worker *)((char *)io - offsetof(struct hs__worker, wake_io));
 	uint64_t v;
 	(void)events;
-	while (read(io->fd, &v, sizeof v) > 0)
-		;
+	if (read(io->fd, &v, sizeof v) < 0) {
+		/* EAGAIN: a wake-up already taken; one read resets the whole counter */
+	}
 	hs__pool_collect(w);
 	drain_if_asked(w);
 }
