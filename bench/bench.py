@@ -63,7 +63,7 @@ HS_B_BIN = os.environ.get("HTTPSERVE_B")
 HS_ARGS = os.environ.get("BENCH_HS_ARGS", "").split()  # more options for every httpserve row
 HS_ROWS = [HS, HS_B] if HS_B_BIN else [HS]
 # the ceiling server in its file mode, for the large-file workloads: the file it always sends
-CEILING_FILES = {"ceiling 1m": "1m.bin", "ceiling 100m": "100m.bin"}
+CEILING_FILES = {"ceiling 1m": "1m.bin", "ceiling 100m": "100m.bin", "ceiling 1g": "1g.bin"}
 ROWS = ["nginx", "lighttpd", "h2o"] + HS_ROWS + [HS_LOG, "ceiling"] + list(CEILING_FILES) + ["python"]
 ALL_SERVED = ["nginx", "lighttpd", "h2o"] + HS_ROWS + [HS_LOG]
 # over TLS: lighttpd would need its mod_openssl package, left out
@@ -111,6 +111,21 @@ WORKLOADS.update({
            "/", EMBED_CONNS, NCPU, ["Connection: close"], "req/s", EMBED_ROWS),
 })
 EMBED_KEYS = ("e1", "e2")
+# the large-file group: whole files downloaded by the clients people use, one connection
+# reused for N downloads in a row, or C clients at once each doing N in a row; key: (title,
+# file, client, clients at once, downloads per client, rows). Run only when named ("large").
+LARGE_PEERS = ["nginx", "lighttpd"]
+LARGE = {
+    "l1": ("100 MiB x 10 in a row, curl, 1 conn", "100m.bin", "curl", 1, 10, "ceiling 100m"),
+    "l2": ("100 MiB, 16 curl at once", "100m.bin", "curl", 16, 1, "ceiling 100m"),
+    "l3": ("1 MiB x 500 in a row, curl, 1 conn", "1m.bin", "curl", 1, 500, "ceiling 1m"),
+    "l4": ("1 MiB x 100, 16 curl at once", "1m.bin", "curl", 16, 100, "ceiling 1m"),
+    "l5": ("100 MiB x 10 in a row, wget, 1 conn", "100m.bin", "wget", 1, 10, "ceiling 100m"),
+    "l6": ("1 GiB x 3 in a row, curl, 1 conn", "1g.bin", "curl", 1, 3, "ceiling 1g"),
+}
+LARGE_KEYS = tuple(LARGE)
+for _k, (_t, _f, _cl, _n, _per, _ceil) in LARGE.items():
+    WORKLOADS[_k] = (_t, "/" + _f, _n, 1, [], "GB/s", LARGE_PEERS + HS_ROWS + [_ceil])
 
 
 def log(msg):
@@ -119,7 +134,7 @@ def log(msg):
 
 # ------------------------------------------------------------------ the document root
 
-def make_root(root):
+def make_root(root, big=False):
     os.makedirs(os.path.join(root, "dir"))
     sizes = {"0.bin": 0, "1k.bin": 1024, "64k.bin": 64 << 10, "1m.bin": 1 << 20}
     for name, size in sizes.items():
@@ -129,6 +144,10 @@ def make_root(root):
     with open(os.path.join(root, "100m.bin"), "wb") as f:
         for _ in range(100):
             f.write(chunk)
+    if big:  # only for the large-file group's l6
+        with open(os.path.join(root, "1g.bin"), "wb") as f:
+            for _ in range(1024):
+                f.write(chunk)
     # 1,000 entries: names of varied length and case, small files, a few subdirectories
     for i in range(1000):
         if i % 100 == 7:
@@ -593,6 +612,85 @@ def run_plain(key, servers, res):
             srv.truncate_log()
 
 
+def large_cmd(client, port, path, per):
+    """One client downloading path per times in a row over one kept connection."""
+    url = "http://127.0.0.1:%d%s" % (port, path)
+    if client == "wget":
+        return ["wget", "-q", "-O", "/dev/null"] + [url] * per
+    cmd = ["curl", "-s", "-w", "%{size_download} %{num_connects}\n"]
+    for _ in range(per):
+        cmd += ["-o", "/dev/null", url]
+    return cmd
+
+
+def large_once(key, srv):
+    """One run of a large-file workload: GB/s over the wall time of all the clients, with
+    the CPU shares; None when a client failed or got fewer bytes than asked."""
+    title, fname, client, n, per, _ = LARGE[key]
+    size = os.path.getsize(os.path.join(srv.root, fname))
+    pids = tree(srv.pid)
+    total0, idle0 = stat_ticks()
+    srv0 = tree_ticks(pids)
+    kids0 = resource.getrusage(resource.RUSAGE_CHILDREN)
+    t0 = time.monotonic()
+    procs = [subprocess.Popen(large_cmd(client, srv.port, "/" + fname, per),
+                              stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
+             for _ in range(n)]
+    outs = []
+    for p in procs:
+        try:
+            outs.append((p.communicate(timeout=300)[0], p.returncode))
+        except subprocess.TimeoutExpired:
+            p.kill()
+            p.communicate()
+            outs.append(("", -1))
+    secs = time.monotonic() - t0
+    kids1 = resource.getrusage(resource.RUSAGE_CHILDREN)
+    total1, idle1 = stat_ticks()
+    if any(rc != 0 for _, rc in outs):
+        return None, {}
+    conns = 0
+    if client == "curl":
+        got = [line.split() for out, _ in outs for line in out.splitlines()]
+        if len(got) != n * per or any(int(g[0]) != size for g in got):
+            return None, {}
+        conns = sum(int(g[1]) for g in got)
+    clk = os.sysconf("SC_CLK_TCK")
+    cap = max(1, total1 - total0)
+    busy = (total1 - total0) - (idle1 - idle0)
+    srv_t = tree_ticks(pids) - srv0
+    cli_t = (kids1.ru_utime + kids1.ru_stime - kids0.ru_utime - kids0.ru_stime) * clk
+    extra = {"cpu_server_pct": round(100.0 * srv_t / cap * NCPU, 1),
+             "cpu_wrk_pct": round(100.0 * cli_t / cap * NCPU, 1),
+             "cpu_others_pct": round(100.0 * max(0, busy - srv_t - cli_t) / cap * NCPU, 1),
+             "connects": conns}
+    return {"bytes": size * n * per, "requests": n * per, "duration_us": int(secs * 1e6)}, extra
+
+
+def run_large(key, servers, res):
+    title, path, conns, threads, headers, unit, rows = WORKLOADS[key]
+    rows = [r for r in rows if r in servers]
+    if not rows:
+        return
+    log("== (%s) %s: %s" % (key, title, ", ".join(rows)))
+    for n in rows:  # warm-up: the file in the page cache, each server's first request
+        large_once(key, servers[n])
+    for rep in range(RUNS):
+        order = rows[rep % len(rows):] + rows[:rep % len(rows)]
+        for n in order:
+            r, extra = large_once(key, servers[n])
+            if r is None:
+                res.add(key, unit, n, rep, float("nan"), unit, None, extra)
+                log("  (%s) rep %d %-14s failed" % (key, rep + 1, n))
+                continue
+            v = r["bytes"] / (r["duration_us"] / 1e6) / 1e9
+            res.add(key, unit, n, rep, v, unit, r, extra)
+            log("  (%s) rep %d %-14s %8.2f GB/s  server CPU %.0f%%, clients %.0f%%, others "
+                "%.0f%%, connects %d" % (key, rep + 1, n, v, extra["cpu_server_pct"],
+                                         extra["cpu_wrk_pct"], extra["cpu_others_pct"],
+                                         extra["connects"]))
+
+
 def run_idle(servers, res):
     title, path, conns, threads, headers, unit, rows = WORKLOADS["h"]
     rows = [n for n in rows if n in servers]
@@ -740,7 +838,7 @@ def summarize(res_rows):
             for r in rows:
                 e = json.loads(r["extra"])
                 used = e.get("cpu_server_pct", 0) + e.get("cpu_wrk_pct", 0)
-                if used > 0 and r["unit"] in ("req/s", "MB/s"):
+                if used > 0 and r["unit"] in ("req/s", "MB/s", "GB/s"):
                     norm.append(r["value"] * NCPU * 100 / used)
             out[key][srv] = {"median": statistics.median(vals), "min": min(vals),
                              "norm": statistics.median(norm) if norm else None,
@@ -753,7 +851,7 @@ def summarize(res_rows):
 
 
 ORDER = ROWS + EMBED_ROWS
-METRIC_ORDER = ["a", "b", "c", "d", "e", "f", "g", "h", "t1", "t2", "t3", "t4", "e1", "e2"]
+METRIC_ORDER = ["a", "b", "c", "d", "e", "f", "g", "h", "t1", "t2", "t3", "t4", "e1", "e2"] + list(LARGE_KEYS)
 
 
 def fmt(v):
@@ -773,7 +871,10 @@ SHORT = {("a", "req/s"): "1k keep-alive", ("b", "req/s"): "1k close",
          ("h", "req/s"): "(a) + idle conns", ("h", "KiB/idle conn"): "per idle conn",
          ("t1", "req/s"): "TLS 1k k-alive", ("t2", "req/s"): "TLS handshakes",
          ("t3", "MB/s"): "TLS 1m k-alive", ("t4", "KiB/idle conn"): "TLS per idle",
-         ("e1", "req/s"): "hello k-alive", ("e2", "req/s"): "hello close"}
+         ("e1", "req/s"): "hello k-alive", ("e2", "req/s"): "hello close",
+         ("l1", "GB/s"): "100m x10 curl", ("l2", "GB/s"): "100m 16 curl",
+         ("l3", "GB/s"): "1m x500 curl", ("l4", "GB/s"): "1m 16x100 curl",
+         ("l5", "GB/s"): "100m x10 wget", ("l6", "GB/s"): "1g x3 curl"}
 
 
 def embed_best(per, field):
@@ -811,7 +912,7 @@ def table(summary, embed=False):
             if s["p99_ms"] is not None and metric in ("req/s", "MB/s"):
                 notes.append("p99 %s ms" % fmt(s["p99_ms"]))
             others = [e["cpu_others_pct"] for e in s["extra"] if "cpu_others_pct" in e]
-            if others and metric in ("req/s", "MB/s"):
+            if others and metric in ("req/s", "MB/s", "GB/s"):
                 notes.append("others %.0f%%" % statistics.median(others))
             if s["errors"]:
                 notes.append("%d socket errors" % s["errors"])
@@ -855,7 +956,7 @@ def targets(summary, field="median"):
     """The performance targets on the medians, or on the 2-core estimates (field="norm");
     memory is always the measured median."""
     def med(wl, metric, srv):
-        f = field if metric in ("req/s", "MB/s") else "median"
+        f = field if metric in ("req/s", "MB/s", "GB/s") else "median"
         return summary.get((wl, metric), {}).get(srv, {}).get(f)
 
     out = []
@@ -933,6 +1034,12 @@ def targets(summary, field="median"):
     if h is not None and ng:
         check("(t4) TLS memory per idle conn <= nginx's", h <= ng,
               "%.2f KiB, nginx %.2f KiB" % (h, ng))
+    for wl in LARGE_KEYS:  # the ceiling: the best of the ceiling server and every peer
+        bv, bn = best(wl, "GB/s", LARGE_PEERS + [LARGE[wl][5]])
+        h = med(wl, "GB/s", HS)
+        if h and bv:
+            check("(%s) %s >= best of peers, ceiling" % (wl, SHORT[(wl, "GB/s")]), h >= bv,
+                  "%.2fx %s, %.2fx nginx" % (h / bv, bn, ratio(wl, "GB/s", HS, "nginx") or 0))
     for wl in EMBED_KEYS:
         bv, bn = best(wl, "req/s", EMB_PEERS)
         for row, want in ((EMB_PLAIN, 2.0), (EMB_BLOCKING, 1.0)):
@@ -1064,11 +1171,12 @@ def start_servers(names, into, port, run, root, nofile, tls):
 def main():
     # workloads: letters, t1..t4, e1..e2, "tls" for the whole TLS group and "embed" for
     # the embedding group
-    only = re.findall(r"[te]\d|[a-h]", os.environ.get("BENCH_ONLY", "abcdefgh").replace(
-        "tls", "t1t2t3t4").replace("embed", "e1e2"))
+    only = re.findall(r"[tel]\d|[a-h]", os.environ.get("BENCH_ONLY", "abcdefgh").replace(
+        "tls", "t1t2t3t4").replace("embed", "e1e2").replace("large", "l1l2l3l4l5"))
     want = os.environ.get("BENCH_SERVERS")
     plain = [k for k in only if k not in TLS_KEYS + EMBED_KEYS]
-    names = [n for n in ROWS if (not want or n in want.split(",")) and plain]
+    names = [n for n in ROWS if (not want or n in want.split(",")) and plain
+             and (n != "ceiling 1g" or "l6" in only)]
     tls_names = [n for n in TLS_ROWS if (not want or n in want.split(","))
                  and any(k in TLS_KEYS for k in only)]
     embed_names = [n for n in EMBED_ROWS if (not want or n in want.split(","))
@@ -1098,7 +1206,7 @@ def main():
     signal.signal(signal.SIGTERM, on_term)
     try:
         log("document root in %s" % root)
-        make_root(root)
+        make_root(root, big="l6" in only)
         busy = cpu_busy(3)
         info = versions() + [
             "started: %s; runs %d x %d s per workload and server (warm-up %d s), %d idle conns for (h), "
@@ -1125,6 +1233,8 @@ def main():
                 run_idle(servers, res)
             elif key == "t4":
                 run_idle_tls(tls_servers, res)
+            elif key in LARGE_KEYS:
+                run_large(key, servers, res)
             elif key in WORKLOADS:
                 run_plain(key, tls_servers if key in TLS_KEYS else
                           embed_servers if key in EMBED_KEYS else servers, res)
