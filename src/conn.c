@@ -21,6 +21,7 @@
  */
 #include <errno.h>
 #include <netinet/in.h>
+#include <netinet/tcp.h>
 #include <poll.h>
 #include <stdlib.h>
 #include <string.h>
@@ -37,6 +38,15 @@
 #define SPARE_BUF_MAX (64 * 1024) /* larger buffers are freed, not kept */
 #define LINGER_MS 2000
 #define SENDFILE_MAX (1LL << 30)
+/* The unsent queue a file range of up to PACE_FILE_MAX bytes may leave in the kernel
+ * (pace_file); PACE_FILE_MAX is the default ceiling of the send buffer's autotuning
+ * (tcp_wmem), so the ranges paced are those one sendfile could otherwise queue whole. */
+#ifndef PACE_LOWAT
+#define PACE_LOWAT (256 * 1024)
+#endif
+#ifndef PACE_FILE_MAX
+#define PACE_FILE_MAX (4LL << 20)
+#endif
 
 enum step { STEP_NEXT, STEP_WAIT, STEP_CLOSE, STEP_LENT };
 
@@ -141,6 +151,7 @@ struct hs_conn *hs__conn_open(struct hs__worker *w, int fd, const void *sa)
 	c->file_fd = -1;
 	c->drained = false;
 	c->peer_done = false;
+	c->paced = false;
 	c->registered = false;
 	hs__sockaddr_string(sa, c->addr, sizeof c->addr, &c->port);
 	c->prev = NULL;
@@ -557,6 +568,24 @@ static enum step flush_out(struct hs_conn *c, int flags)
 	return flush_until(c, c->out.len, flags);
 }
 
+/* A file range longer than PACE_LOWAT and at most PACE_FILE_MAX bytes is sent with the
+ * socket's unsent queue bounded to PACE_LOWAT (TCP_NOTSENT_LOWAT): sendfile queues that
+ * much beyond what is in flight, and EPOLLOUT comes when the queue runs low. Unbounded,
+ * one call queues such a body whole and the client's acknowledgements drive the rest
+ * out, on the client's CPU; bounded, the server's wake-ups push it, and with many
+ * connections they take turns with small queues. Longer ranges keep the deep queue, so
+ * that one long download never waits for the server to wake up (docs/design.md,
+ * "Large files"). Plain sockets only; the option is set and cleared only on a change. */
+static void pace_file(struct hs_conn *c, long long len)
+{
+	bool want = len > PACE_LOWAT && len <= PACE_FILE_MAX;
+	if (want == c->paced || c->tls)
+		return;
+	int v = want ? PACE_LOWAT : 0; /* 0: the system's default, no bound */
+	if (setsockopt(c->io.fd, IPPROTO_TCP, TCP_NOTSENT_LOWAT, &v, sizeof v) == 0)
+		c->paced = want;
+}
+
 static enum step send_file_body(struct hs_conn *c)
 {
 	while (c->file_left > 0) {
@@ -592,6 +621,7 @@ static enum step send_body(struct hs_conn *c)
 		c->file_off = segs[c->seg_next].off;
 		c->file_left = segs[c->seg_next].len;
 		c->seg_next++;
+		pace_file(c, c->file_left);
 	}
 }
 

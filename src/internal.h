@@ -537,6 +537,7 @@ struct hs_conn {
 	struct hs__buf in;
 	bool drained;      /* all the socket had is read: more input comes with an EPOLLIN event */
 	bool peer_done;    /* an event said the peer shut down its side (or hung up) */
+	bool paced;        /* TCP_NOTSENT_LOWAT is set on the socket (conn.c: pace_file) */
 	bool registered;   /* io.fd is in the epoll set (from its first wait on) */
 	size_t line_len;   /* request line length with its "\n", once found */
 	struct hs__reqline_at line; /* its parse, once line_len is set (and it is valid) */

@@ -1,0 +1,97 @@
+"""test_large_files.py: file bodies of every size class on kept connections, end to end.
+
+The server bounds the socket's unsent queue while it sends a file range of moderate size
+and not otherwise, switching per range on one connection. Each test mixes the classes on
+one kept connection (below the bound, just above it, up to the largest paced size, just
+beyond it, well beyond it), in ranges and in multipart/byteranges too, for a reader that
+keeps up, a slow reader with a small receive buffer, and curl reusing its connection; every
+body must arrive whole and in order, and the connection must stay usable.
+"""
+
+import hashlib
+import random
+import shutil
+import subprocess
+import time
+import unittest
+
+import harness
+
+KIB, MIB = 1 << 10, 1 << 20
+# around the bound (256 KiB) and the largest paced range (4 MiB)
+SIZES = [1, 200 * KIB, 256 * KIB, 256 * KIB + 1, MIB, 4 * MIB, 4 * MIB + 1, 9 * MIB]
+RNG = random.Random(20261205)
+FILES = {"big/%d.bin" % n: RNG.randbytes(n) for n in SIZES}
+
+
+class LargeFiles(harness.ServerTestCase):
+    @classmethod
+    def setUpClass(cls):
+        cls.doc = cls.class_docroot(FILES)
+        cls.server = cls.class_start(harness.httpserve_target(), "-q", "-p", "HTTP/1.1",
+                                     root=cls.doc.root)
+        cls.port = cls.server.port
+
+    def fetch_on(self, client, target, headers=()):
+        client.send(harness.request("GET", target, "HTTP/1.1", [("Host", "x")] + list(headers)))
+        return client.read_response()
+
+    def check_sequence(self, client, order):
+        for n in order:
+            resp = self.fetch_on(client, "/big/%d.bin" % n)
+            self.assertStatus(resp, 200)
+            self.assertEqual(len(resp.body), n)
+            self.assertTrue(resp.body == FILES["big/%d.bin" % n], "body of %d bytes differs" % n)
+
+    def test_sizes_alternate_on_one_connection(self):
+        client = self.connect(self.port)
+        order = SIZES + [4 * MIB + 1, 1, MIB, 256 * KIB + 1, 4 * MIB, 200 * KIB, MIB]
+        self.check_sequence(client, order)
+
+    def test_slow_reader_with_a_small_receive_buffer(self):
+        client = self.connect(self.port, rcvbuf=16 * KIB)
+        n = MIB
+        client.send(harness.request("GET", "/big/%d.bin" % n, "HTTP/1.1", [("Host", "x")]))
+        time.sleep(0.5)  # the server fills what the socket takes and waits for EPOLLOUT
+        resp = client.read_response()
+        self.assertStatus(resp, 200)
+        self.assertTrue(resp.body == FILES["big/%d.bin" % n])
+        self.check_sequence(client, [4 * MIB, 256 * KIB + 1, 9 * MIB])
+
+    def test_ranges_of_each_class(self):
+        client = self.connect(self.port)
+        data = FILES["big/%d.bin" % (9 * MIB)]
+        for first, last in [(0, 300 * KIB), (MIB, 5 * MIB), (100, 100 + 4 * MIB - 1),
+                            (2 * MIB, 9 * MIB - 1), (7, 7 + 256 * KIB)]:
+            resp = self.fetch_on(client, "/big/%d.bin" % (9 * MIB),
+                                 [("Range", "bytes=%d-%d" % (first, last))])
+            self.assertStatus(resp, 206)
+            self.assertTrue(resp.body == data[first:last + 1], "range %d-%d" % (first, last))
+        # multipart: a paced part, an unpaced one, a small one, in one response
+        resp = self.fetch_on(client, "/big/%d.bin" % (9 * MIB),
+                             [("Range", "bytes=0-%d,%d-%d,%d-%d" % (
+                                 MIB, MIB + 10, 6 * MIB + 20, 9 * MIB - 5, 9 * MIB - 1))])
+        self.assertStatus(resp, 206)
+        for part in (data[:MIB + 1], data[MIB + 10:6 * MIB + 21], data[9 * MIB - 5:]):
+            self.assertIn(part, resp.body)
+        self.check_sequence(client, [MIB, 1])
+
+    def test_curl_reuses_one_connection(self):
+        curl = shutil.which("curl")
+        if not curl:
+            self.skipTest("curl is not installed")
+        order = [MIB, 9 * MIB, 256 * KIB + 1, 4 * MIB, MIB]
+        cmd = [curl, "-s", "-w", "%{stderr}%{num_connects} %{size_download}\\n"]
+        for n in order:
+            cmd += ["-o", "-", "http://127.0.0.1:%d/big/%d.bin" % (self.port, n)]
+        out = subprocess.run(cmd, capture_output=True, timeout=120, check=True)
+        want = b"".join(FILES["big/%d.bin" % n] for n in order)
+        self.assertEqual(hashlib.sha256(out.stdout).hexdigest(), hashlib.sha256(want).hexdigest())
+        lines = out.stderr.decode().split()
+        # one connection made, the rest reused
+        self.assertEqual(sum(int(x) for x in lines[0::2]), 1, lines)
+        self.assertEqual([int(x) for x in lines[1::2]], order)
+
+
+if __name__ == "__main__":
+    unittest.main()
