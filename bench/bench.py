@@ -9,7 +9,8 @@ one table of medians, spread and ratio to nginx, then the performance targets.
 
 Knobs (environment): BENCH_QUICK=1 (one short repetition, 1,000 idle connections: a smoke
 test), BENCH_RUNS, BENCH_SECONDS, BENCH_ONLY=a,b,... (workloads; "tls" is the TLS group
-t1-t4, "embed" the embedding group e1-e2, each run only when named),
+t1-t4, "embed" the embedding group e1-e2, "large" the large-file group l1-l5 (l6, 1 GiB,
+only as "l6"), each run only when named),
 BENCH_SERVERS=nginx,... (rows), BENCH_HS_ARGS (more options for the httpserve rows, as
 "--listing rich"), BENCH_EMBED_POOL (the blocking slot's handler_threads;
 unset: the library's default), BENCH_IDLE (idle
