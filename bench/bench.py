@@ -9,7 +9,7 @@ one table of medians, spread and ratio to nginx, then the performance targets.
 
 Knobs (environment): BENCH_QUICK=1 (one short repetition, 1,000 idle connections: a smoke
 test), BENCH_RUNS, BENCH_SECONDS, BENCH_ONLY=a,b,... (workloads; "tls" is the TLS group
-t1-t4, "embed" the embedding group e1-e2, "large" the large-file group l1-l5 (l6, 1 GiB,
+t1-t4, "embed" the embedding group e1-e2, "large" the large-file group l1-l5, l7-l8 (l6, 1 GiB,
 only as "l6"), each run only when named),
 BENCH_SERVERS=nginx,... (rows), BENCH_HS_ARGS (more options for the httpserve rows, as
 "--listing rich"), BENCH_EMBED_POOL (the blocking slot's handler_threads;
@@ -123,10 +123,15 @@ LARGE = {
     "l4": ("1 MiB x 100, 16 curl at once", "1m.bin", "curl", 16, 100, "ceiling 1m"),
     "l5": ("100 MiB x 10 in a row, wget, 1 conn", "100m.bin", "wget", 1, 10, "ceiling 100m"),
     "l6": ("1 GiB x 3 in a row, curl, 1 conn", "1g.bin", "curl", 1, 3, "ceiling 1g"),
+    # over TLS ("large" includes them): the TLS group's servers, no ceiling row
+    "l7": ("TLS: 100 MiB x 10 in a row, curl, 1 conn", "100m.bin", "curl", 1, 10, None),
+    "l8": ("TLS: 1 MiB x 100, 16 curl at once", "1m.bin", "curl", 16, 100, None),
 }
 LARGE_KEYS = tuple(LARGE)
+LARGE_TLS_KEYS = ("l7", "l8")
 for _k, (_t, _f, _cl, _n, _per, _ceil) in LARGE.items():
-    WORKLOADS[_k] = (_t, "/" + _f, _n, 1, [], "GB/s", LARGE_PEERS + HS_ROWS + [_ceil])
+    WORKLOADS[_k] = (_t, "/" + _f, _n, 1, [], "GB/s",
+                     TLS_ROWS if _k in LARGE_TLS_KEYS else LARGE_PEERS + HS_ROWS + [_ceil])
 
 
 def log(msg):
@@ -616,12 +621,14 @@ def run_plain(key, servers, res):
             srv.truncate_log()
 
 
-def large_cmd(client, port, path, per):
-    """One client downloading path per times in a row over one kept connection."""
-    url = "http://127.0.0.1:%d%s" % (port, path)
+def large_cmd(client, port, path, per, tls=False):
+    """One client downloading path per times in a row over one kept connection (over TLS
+    without checking the run's self-signed certificate)."""
+    url = "%s://127.0.0.1:%d%s" % ("https" if tls else "http", port, path)
     if client == "wget":
-        return ["wget", "-q", "-O", "/dev/null"] + [url] * per
-    cmd = ["curl", "-s", "-w", "%{size_download} %{num_connects}\n"]
+        return (["wget", "-q", "-O", "/dev/null"] + (["--no-check-certificate"] if tls else [])
+                + [url] * per)
+    cmd = ["curl", "-s", "-w", "%{size_download} %{num_connects}\n"] + (["-k"] if tls else [])
     for _ in range(per):
         cmd += ["-o", "/dev/null", url]
     return cmd
@@ -637,7 +644,7 @@ def large_once(key, srv):
     srv0 = tree_ticks(pids)
     kids0 = resource.getrusage(resource.RUSAGE_CHILDREN)
     t0 = time.monotonic()
-    procs = [subprocess.Popen(large_cmd(client, srv.port, "/" + fname, per),
+    procs = [subprocess.Popen(large_cmd(client, srv.port, "/" + fname, per, srv.tls is not None),
                               stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
              for _ in range(n)]
     outs = []
@@ -878,7 +885,8 @@ SHORT = {("a", "req/s"): "1k keep-alive", ("b", "req/s"): "1k close",
          ("e1", "req/s"): "hello k-alive", ("e2", "req/s"): "hello close",
          ("l1", "GB/s"): "100m x10 curl", ("l2", "GB/s"): "100m 16 curl",
          ("l3", "GB/s"): "1m x500 curl", ("l4", "GB/s"): "1m 16x100 curl",
-         ("l5", "GB/s"): "100m x10 wget", ("l6", "GB/s"): "1g x3 curl"}
+         ("l5", "GB/s"): "100m x10 wget", ("l6", "GB/s"): "1g x3 curl",
+         ("l7", "GB/s"): "TLS 100m x10", ("l8", "GB/s"): "TLS 1m 16x100"}
 
 
 def embed_best(per, field):
@@ -1039,7 +1047,8 @@ def targets(summary, field="median"):
         check("(t4) TLS memory per idle conn <= nginx's", h <= ng,
               "%.2f KiB, nginx %.2f KiB" % (h, ng))
     for wl in LARGE_KEYS:  # the ceiling: the best of the ceiling server and every peer
-        bv, bn = best(wl, "GB/s", LARGE_PEERS + [LARGE[wl][5]])
+        bv, bn = best(wl, "GB/s", ["nginx", "h2o"] if wl in LARGE_TLS_KEYS
+                      else LARGE_PEERS + [LARGE[wl][5]])
         h = med(wl, "GB/s", HS)
         if h and bv:
             check("(%s) %s >= best of peers, ceiling" % (wl, SHORT[(wl, "GB/s")]), h >= bv,
@@ -1176,13 +1185,13 @@ def main():
     # workloads: letters, t1..t4, e1..e2, "tls" for the whole TLS group and "embed" for
     # the embedding group
     only = re.findall(r"[tel]\d|[a-h]", os.environ.get("BENCH_ONLY", "abcdefgh").replace(
-        "tls", "t1t2t3t4").replace("embed", "e1e2").replace("large", "l1l2l3l4l5"))
+        "tls", "t1t2t3t4").replace("embed", "e1e2").replace("large", "l1l2l3l4l5l7l8"))
     want = os.environ.get("BENCH_SERVERS")
-    plain = [k for k in only if k not in TLS_KEYS + EMBED_KEYS]
+    plain = [k for k in only if k not in TLS_KEYS + EMBED_KEYS + LARGE_TLS_KEYS]
     names = [n for n in ROWS if (not want or n in want.split(",")) and plain
              and (n != "ceiling 1g" or "l6" in only)]
     tls_names = [n for n in TLS_ROWS if (not want or n in want.split(","))
-                 and any(k in TLS_KEYS for k in only)]
+                 and any(k in TLS_KEYS + LARGE_TLS_KEYS for k in only)]
     embed_names = [n for n in EMBED_ROWS if (not want or n in want.split(","))
                    and any(k in EMBED_KEYS for k in only)]
     soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
@@ -1238,7 +1247,7 @@ def main():
             elif key == "t4":
                 run_idle_tls(tls_servers, res)
             elif key in LARGE_KEYS:
-                run_large(key, servers, res)
+                run_large(key, tls_servers if key in LARGE_TLS_KEYS else servers, res)
             elif key in WORKLOADS:
                 run_plain(key, tls_servers if key in TLS_KEYS else
                           embed_servers if key in EMBED_KEYS else servers, res)
