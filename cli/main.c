@@ -465,7 +465,9 @@ static char *py_strip(char *s)
 /* -H "Name: value" as Python 3.15 splits it (at the first colon, both sides stripped),
  * with its messages; a name or value hs_send_header would refuse (CR or LF left inside)
  * is a usage error too, never sent. */
-static void parse_header_arg(const char *arg, const char **pair)
+/* Splits one -H argument into pair[0] and pair[1], which point into a copy of arg that
+ * the caller frees (returned). */
+static char *parse_header_arg(const char *arg, const char **pair)
 {
 	char *copy = strdup(arg);
 	if (!copy)
@@ -485,6 +487,18 @@ static void parse_header_arg(const char *arg, const char **pair)
 	}
 	pair[0] = name;
 	pair[1] = value;
+	return copy;
+}
+
+/* What parse_args allocated for -H, --cors and --cors-origin (leak checkers count what is
+ * left at exit). */
+static void free_header_settings(struct cli *cli)
+{
+	for (size_t i = 0; i < cli->nheader_args; i++)
+		free((char *)cli->header_args[i]);
+	free(cli->header_args);
+	free(cli->headers);
+	free(cli->origins);
 }
 
 /* One option word at argv[*i]; returns false if it is not an option. */
@@ -550,8 +564,8 @@ static void parse_args(struct cli *cli, int argc, char **argv)
 	if (*extra)
 		usage_error("unrecognized arguments: %s%s", extra, "");
 	check_tls_args(cli);
-	for (size_t i = 0; i < cli->nheader_args; i++)
-		parse_header_arg(cli->header_args[i], &cli->headers[2 * i]);
+	for (size_t i = 0; i < cli->nheader_args; i++) /* the copy replaces the argument */
+		cli->header_args[i] = parse_header_arg(cli->header_args[i], &cli->headers[2 * i]);
 	if (cli->cors && cli->norigins == 0)
 		cli->origins[0] = "*";
 }
@@ -777,6 +791,7 @@ int main(int argc, char **argv)
 	if (cli.tls_password)
 		explicit_bzero(cli.tls_password, strlen(cli.tls_password));
 	free(cli.tls_password);
+	free_header_settings(&cli);
 	if (rc < 0)
 		fail("cannot serve", strerror(-rc));
 	return 0;
