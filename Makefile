@@ -75,7 +75,7 @@ $(SHARED): $(LIB_OBJ)
 $(CMD): cli/main.c $(STATIC) include/httpserve.h
 	$(CC) $(ALLCFLAGS) cli/main.c -o $@ $(STATIC) $(ALLLDFLAGS) $(LDLIBS)
 
-$(BUILD)/tests/%: tests/unit/%.c tests/unit/check.h $(STATIC)
+$(BUILD)/tests/%: tests/unit/%.c $(wildcard tests/unit/*.h) $(STATIC)
 	@mkdir -p $(@D)
 	$(CC) $(ALLCFLAGS) $< -o $@ $(STATIC) $(ALLLDFLAGS) $(LDLIBS)
 

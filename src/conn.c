@@ -1221,13 +1221,6 @@ void hs__conn_given_back(struct hs_conn *c)
 	conn_run(c);
 }
 
-static int64_t monotonic_ms(void)
-{
-	struct timespec ts;
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
 /* On the pool thread: fails the connection for good. Every later send or read of the
  * slot fails alike, and its worker closes it. */
 static int pool_fail(struct hs_conn *c, int err)
@@ -1246,7 +1239,7 @@ static int pool_wait(struct hs_conn *c, short events, int64_t deadline_ms)
 	struct pollfd p[2] = {{.fd = c->io.fd, .events = events},
 	                      {.fd = c->pool_cancel_fd, .events = POLLIN}};
 	for (;;) {
-		int64_t left = deadline_ms - monotonic_ms();
+		int64_t left = deadline_ms - hs__monotonic_ms();
 		if (left <= 0)
 			return -ETIMEDOUT;
 		int n = poll(p, 2, left > INT32_MAX ? INT32_MAX : (int)left);
@@ -1277,7 +1270,7 @@ int hs__conn_pool_flush(struct hs_conn *c)
 		if (s == STEP_CLOSE)
 			return pool_fail(c, -EPIPE);
 		if (!deadline || c->out_off != out_off || c->seg_next != seg || c->file_left != file_left)
-			deadline = monotonic_ms() + c->w->srv->opt.send_timeout_ms;
+			deadline = hs__monotonic_ms() + c->w->srv->opt.send_timeout_ms;
 		int rc = pool_wait(c, POLLOUT, deadline);
 		if (rc < 0)
 			return pool_fail(c, rc);
@@ -1303,14 +1296,14 @@ long hs__conn_pool_write(struct hs_conn *c, const void *buf, size_t len)
 	int rc = hs__conn_pool_flush(c);
 	const char *p = buf;
 	size_t left = len;
-	int64_t deadline = monotonic_ms() + c->w->srv->opt.send_timeout_ms;
+	int64_t deadline = hs__monotonic_ms() + c->w->srv->opt.send_timeout_ms;
 	while (rc == 0 && left > 0) {
 		long n = transport_send(c, p, left, 0);
 		if (n > 0) {
 			p += n;
 			left -= (size_t)n;
 			c->out_dropped += (size_t)n;
-			deadline = monotonic_ms() + c->w->srv->opt.send_timeout_ms;
+			deadline = hs__monotonic_ms() + c->w->srv->opt.send_timeout_ms;
 		} else if (n == -EAGAIN) {
 			rc = pool_wait(c, POLLOUT, deadline);
 		} else {

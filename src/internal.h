@@ -494,6 +494,9 @@ void hs__timer_cancel(struct hs__loop *l, struct hs__timer *t);
  * then fires expired timers. Returns the number of events, or a negative errno. */
 int hs__loop_once(struct hs__loop *l, int max_wait_ms);
 void hs__loop_update_time(struct hs__loop *l);
+/* CLOCK_MONOTONIC in milliseconds, read now (the loop's now_ms is its value at the last
+ * wake-up). */
+int64_t hs__monotonic_ms(void);
 
 /* ------------------------------------------------------- sockets (net.c) */
 

@@ -32,11 +32,17 @@ void hs__loop_fini(struct hs__loop *l)
 	*l = (struct hs__loop){.epfd = -1};
 }
 
-void hs__loop_update_time(struct hs__loop *l)
+int64_t hs__monotonic_ms(void)
 {
 	struct timespec ts;
 	clock_gettime(CLOCK_MONOTONIC, &ts);
-	l->now_ms = (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+void hs__loop_update_time(struct hs__loop *l)
+{
+	struct timespec ts;
+	l->now_ms = hs__monotonic_ms();
 	clock_gettime(CLOCK_REALTIME_COARSE, &ts);
 	l->wall_sec = ts.tv_sec;
 }
@@ -176,9 +182,7 @@ static int until_first(const struct hs__loop *l, int64_t now_ms)
 
 int hs__loop_timeout(const struct hs__loop *l)
 {
-	struct timespec ts;
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return until_first(l, (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000);
+	return until_first(l, hs__monotonic_ms());
 }
 
 int hs__loop_once(struct hs__loop *l, int max_wait_ms)

@@ -26,6 +26,7 @@
 
 #include "check.h"
 #include "httpserve.h"
+#include "running.h"
 
 #define WAIT_MS 5000 /* the bound on every single wait */
 
@@ -68,65 +69,28 @@ static const struct hs_handler handler_b = {.protocol_version = "HTTP/1.1", .do_
 
 /* ------------------------------------------------------------ a running server */
 
-struct running {
-	struct hs_server *s;
-	pthread_t thread;
-	int done[2]; /* the serving thread writes a byte here when serve_forever returns */
-	int rc;
-	int log_fd;
-	int port;
-};
-
-static void *serve(void *arg)
-{
-	struct running *r = arg;
-	r->rc = hs_server_serve_forever(r->s);
-	if (write(r->done[1], "x", 1) != 1)
-		r->rc = -EIO;
-	return NULL;
-}
-
-/* A server on 127.0.0.1, a free port, serving in its own thread. */
 static bool start(struct running *r, const struct hs_handler *h, int workers)
 {
-	*r = (struct running){.log_fd = memfd_create("hs-log", MFD_CLOEXEC)};
-	struct hs_options o = {.host = "127.0.0.1", .port = "0", .workers = workers,
-	                       .log_fd = r->log_fd, .drain_timeout_ms = 500};
 	char host[64] = "";
-	if (r->log_fd < 0 || hs_server_new(&r->s, &o, h) != 0)
+	if (!start_running(r, h, workers, 500))
 		return false;
 	CHECK_INT(hs_server_address(r->s, host, sizeof host, &r->port), 0);
 	CHECK_STR(host, "127.0.0.1");
 	CHECK(r->port > 0 && r->port < 65536);
-	if (pipe2(r->done, O_CLOEXEC) < 0)
-		return false;
-	return pthread_create(&r->thread, NULL, serve, r) == 0;
+	return true;
 }
 
-/* A server thread that outlives every bound cannot be joined: report and leave. */
 static void give_up(const char *why)
 {
-	fprintf(stderr, "FAIL: %s\n", why);
-	check_count++;
-	check_failures++;
-	check_done("test_server");
-	_exit(1);
+	give_up_running("test_server", why);
 }
 
-/* hs_server_shutdown from this thread; serve_forever must return 0 within a bound. */
+/* serve_forever must also return within 3 s of the shutdown. */
 static void stop(struct running *r)
 {
 	int64_t t0 = now_ms();
-	hs_server_shutdown(r->s);
-	struct pollfd p = {.fd = r->done[0], .events = POLLIN};
-	if (poll(&p, 1, WAIT_MS) != 1)
-		give_up("serve_forever did not return after hs_server_shutdown");
+	stop_running(r, "test_server");
 	CHECK(now_ms() - t0 < 3000);
-	pthread_join(r->thread, NULL);
-	CHECK_INT(r->rc, 0);
-	hs_server_close(r->s);
-	close(r->done[0]);
-	close(r->done[1]);
 }
 
 /* ------------------------------------------------------------ a client */

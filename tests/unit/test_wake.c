@@ -26,6 +26,7 @@
 
 #include "check.h"
 #include "httpserve.h"
+#include "running.h"
 
 #define WAIT_MS 5000   /* the bound on every single wait */
 #define SLEEP_MS 50    /* how long the waking thread sleeps before it writes */
@@ -156,58 +157,19 @@ static const struct hs_handler handler = {.protocol_version = "HTTP/1.1", .do_GE
 
 /* ------------------------------------------------------------ a running server */
 
-struct running {
-	struct hs_server *s;
-	pthread_t thread;
-	int done[2]; /* the serving thread writes a byte here when serve_forever returns */
-	int rc;
-	int log_fd;
-	int port;
-};
-
-static void *serve(void *arg)
-{
-	struct running *r = arg;
-	r->rc = hs_server_serve_forever(r->s);
-	if (write(r->done[1], "x", 1) != 1)
-		r->rc = -EIO;
-	return NULL;
-}
-
 static bool start(struct running *r, int workers)
 {
-	*r = (struct running){.log_fd = memfd_create("hs-log", MFD_CLOEXEC), .done = {-1, -1}};
-	struct hs_options o = {.host = "127.0.0.1", .port = "0", .workers = workers,
-	                       .log_fd = r->log_fd, .drain_timeout_ms = 1000};
-	char host[64] = "";
-	if (r->log_fd < 0 || hs_server_new(&r->s, &o, &handler) != 0)
-		return false;
-	CHECK_INT(hs_server_address(r->s, host, sizeof host, &r->port), 0);
-	if (pipe2(r->done, O_CLOEXEC) < 0)
-		return false;
-	return pthread_create(&r->thread, NULL, serve, r) == 0;
+	return start_running(r, &handler, workers, 1000);
 }
 
 static void give_up(const char *why)
 {
-	fprintf(stderr, "FAIL: %s\n", why);
-	check_count++;
-	check_failures++;
-	check_done("test_wake");
-	_exit(1);
+	give_up_running("test_wake", why);
 }
 
 static void stop(struct running *r)
 {
-	hs_server_shutdown(r->s);
-	struct pollfd p = {.fd = r->done[0], .events = POLLIN};
-	if (poll(&p, 1, WAIT_MS) != 1)
-		give_up("serve_forever did not return after hs_server_shutdown");
-	pthread_join(r->thread, NULL);
-	CHECK_INT(r->rc, 0);
-	hs_server_close(r->s);
-	close(r->done[0]);
-	close(r->done[1]);
+	stop_running(r, "test_wake");
 	close(r->log_fd);
 }
 
