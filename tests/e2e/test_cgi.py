@@ -61,9 +61,11 @@ while left:
 sys.stdout.write("Content-Type: text/plain\\r\\n\\r\\n%d %s\\n" % (n, h.hexdigest()))
 """.encode()
 
+# Random bytes after a first line without a colon: random bytes alone begin with a line
+# end once in 256 runs, an empty (not malformed) header block.
 GARBAGE_PY = f"""#!{PYTHON}
 import os, sys
-sys.stdout.buffer.write(os.urandom(1 << 16))
+sys.stdout.buffer.write(b"garbage without a colon\\n" + os.urandom(1 << 16))
 """.encode()
 
 BIG_PY = f"""#!{PYTHON}
