@@ -712,6 +712,11 @@ int hs__tls_context_fingerprint(struct hs__tls_context *t, char out[96]);
 /* The current SSL_CTX with a reference taken; give it back with hs__tls_context_put. */
 void *hs__tls_context_get(struct hs__tls_context *t);
 void hs__tls_context_put(void *ssl_ctx);
+/* The BIO_METHOD through which tls.c gathers a connection's records (made by tls.c,
+ * one per context, living as long as the context). */
+void *hs__tls_context_batch_method(struct hs__tls_context *t);
+void *hs__tls_batch_method_new(void);
+void hs__tls_batch_method_free(void *method);
 
 /* One TLS connection (tls.c): conn.c reads, writes and sends files through these when
  * c->tls is set, and sees "want more" as -EAGAIN, as from a socket. */

@@ -5,14 +5,17 @@
  * directions, edge-triggered, and simply runs its state again). The handshake is a state
  * of its own, before the first request, under the head's deadline. Files go out by
  * SSL_sendfile where the kernel encrypts (kTLS: the "tls" module, and a cipher it takes),
- * chosen per connection after its handshake; elsewhere as full-size records read into a
- * buffer of the connection. Nothing here blocks, and the
- * thread's OpenSSL error queue is left empty after every call, so one connection's error
- * never shows up as another's.
+ * chosen per connection after its handshake. Elsewhere a file is read 64 KiB at a time
+ * and its full-size records are gathered and written to the socket together, one system
+ * call for four records, through a BIO of this file's own that stands in for the
+ * socket's once the handshake is done (docs/design.md, "Large files"). Nothing here
+ * blocks, and the thread's OpenSSL error queue is left empty after every call, so one
+ * connection's error never shows up as another's.
  */
 #include <errno.h>
 #include <limits.h>
 #include <stdlib.h>
+#include <string.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
@@ -22,20 +25,47 @@
 
 #include "internal.h"
 
-/* A TLS record holds 16 KiB of data at most: a chunk fills one. */
-#define FILE_CHUNK 16384
+/* A TLS record holds 16 KiB of data at most: one SSL_write of a file makes one record. */
+#define RECORD_DATA 16384
+/* A record's bytes beyond its data: header, content type, tag, explicit nonce (< 64),
+ * and room for a key update OpenSSL may put before it. */
+#define RECORD_SLACK 512
+/* A file is read this much at a time, and sent as this many records per write. */
+#ifndef FILE_READ
+#define FILE_READ RECORD_DATA
+#endif
+#ifndef BATCH_RECORDS
+#define BATCH_RECORDS 4
+#endif
+#define BATCH_BYTES (BATCH_RECORDS * (RECORD_DATA + RECORD_SLACK))
 /* The first byte of a TLS record carrying a handshake message (a ClientHello). */
 #define TLS_HANDSHAKE_RECORD 0x16
 
+/* Records of a file made but not yet written to the socket, with the file bytes each
+ * SSL_write turned into them: those count as sent once their records are all out. */
+struct batch {
+	char *data;
+	size_t len, written; /* data[written..len) is not yet in the socket */
+	size_t nrec, rec_out; /* rec[rec_out..nrec) are not wholly in the socket */
+	struct {
+		size_t end;      /* where this SSL_write's records end in data */
+		size_t file_len; /* the file bytes in them */
+	} rec[BATCH_RECORDS];
+	bool gathering;   /* the BIO appends to data instead of writing to the socket */
+	long file_out;    /* file bytes whose records went out, not yet reported */
+};
+
 struct hs__tls_conn {
 	SSL *ssl;
+	int fd;
 	bool handshaken;
 	bool ktls_send; /* the kernel encrypts what this connection sends: files by sendfile */
-	/* a file's bytes read for SSL_write: file_buf[file_sent..file_len) is not yet
-	 * accepted, and is offered again as it is when OpenSSL asked for a retry */
-	char *file_buf;
-	size_t file_len, file_sent;
-	off_t file_off; /* the file offset of file_buf[0] */
+	BIO_METHOD *batch_method; /* the server's, for the BIO that gathers records */
+	struct batch batch;
+	char *file_buf; /* file bytes [file_off, file_off + file_len) */
+	size_t file_len;
+	off_t file_off;
+	off_t file_next; /* the offset after the last file byte made into a record */
 };
 
 int hs__tls_sniff(int fd)
@@ -71,6 +101,8 @@ int hs__tls_open(struct hs_conn *c, struct hs__tls_context *t)
 	SSL_set_mode(tc->ssl, SSL_MODE_ENABLE_PARTIAL_WRITE | SSL_MODE_ACCEPT_MOVING_WRITE_BUFFER);
 	SSL_set_options(tc->ssl, SSL_OP_ENABLE_KTLS); /* used only where the kernel offers it */
 	SSL_set_accept_state(tc->ssl);
+	tc->fd = c->io.fd;
+	tc->batch_method = hs__tls_context_batch_method(t);
 	c->tls = tc;
 	return 0;
 }
@@ -95,6 +127,102 @@ static long ssl_result(struct hs__tls_conn *tc, int r)
 	}
 }
 
+/* ------------------------------------------------------------ the batching BIO */
+
+/* Writes the batch's unwritten bytes while the socket takes them, and counts the file
+ * bytes of the records now wholly out in file_out: 0 (everything out, or the socket is
+ * full and batch.len is still non-zero), or a negative errno. */
+static int batch_write_out(struct hs__tls_conn *tc)
+{
+	struct batch *b = &tc->batch;
+	while (b->written < b->len) {
+		ssize_t n = send(tc->fd, b->data + b->written, b->len - b->written, MSG_NOSIGNAL);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK))
+			break;
+		if (n < 0)
+			return -errno;
+		b->written += (size_t)n;
+	}
+	while (b->rec_out < b->nrec && b->rec[b->rec_out].end <= b->written)
+		b->file_out += (long)b->rec[b->rec_out++].file_len;
+	if (b->written == b->len)
+		b->len = b->written = b->nrec = b->rec_out = 0;
+	return 0;
+}
+
+/* OpenSSL's writes after the handshake: appended to the batch while one is being made,
+ * else written to the socket, after whatever the batch still holds. */
+static int batch_bio_write(BIO *bio, const char *data, int len)
+{
+	struct hs__tls_conn *tc = BIO_get_data(bio);
+	struct batch *b = &tc->batch;
+	BIO_clear_retry_flags(bio);
+	if (b->gathering && b->len + (size_t)len <= BATCH_BYTES) {
+		memcpy(b->data + b->len, data, (size_t)len);
+		b->len += (size_t)len;
+		return len;
+	}
+	int rc = batch_write_out(tc);
+	if (rc == 0 && b->len) {
+		BIO_set_retry_write(bio);
+		rc = -EAGAIN;
+	}
+	ssize_t n = -1;
+	if (rc == 0) {
+		do
+			n = send(tc->fd, data, (size_t)len, MSG_NOSIGNAL);
+		while (n < 0 && errno == EINTR);
+		rc = n < 0 ? -errno : 0;
+		if (rc == -EAGAIN || rc == -EWOULDBLOCK)
+			BIO_set_retry_write(bio);
+	}
+	if (rc < 0)
+		errno = -rc; /* what SSL_ERROR_SYSCALL reports */
+	return (int)n;
+}
+
+static long batch_bio_ctrl(BIO *bio, int cmd, long num, void *ptr)
+{
+	(void)bio, (void)num, (void)ptr;
+	return cmd == BIO_CTRL_FLUSH; /* nothing is held back between calls */
+}
+
+void *hs__tls_batch_method_new(void)
+{
+	BIO_METHOD *m = BIO_meth_new(BIO_TYPE_SOURCE_SINK, "httpserve records");
+	if (m && (BIO_meth_set_write(m, batch_bio_write) != 1 ||
+	          BIO_meth_set_ctrl(m, batch_bio_ctrl) != 1)) {
+		BIO_meth_free(m);
+		m = NULL;
+	}
+	ERR_clear_error();
+	return m;
+}
+
+void hs__tls_batch_method_free(void *method)
+{
+	BIO_meth_free(method);
+}
+
+/* After the handshake, where the kernel does not encrypt: OpenSSL writes through the
+ * batching BIO (the socket's stays for reading). */
+static int use_batch_bio(struct hs__tls_conn *tc)
+{
+	BIO *bio = hs__alloc_fails() ? NULL : BIO_new(tc->batch_method);
+	if (!bio) {
+		ERR_clear_error();
+		return -ENOMEM;
+	}
+	BIO_set_data(bio, tc);
+	BIO_set_init(bio, 1);
+	SSL_set0_wbio(tc->ssl, bio);
+	return 0;
+}
+
+/* ------------------------------------------------------------ the connection */
+
 int hs__tls_handshake(struct hs_conn *c)
 {
 	struct hs__tls_conn *tc = c->tls;
@@ -103,7 +231,7 @@ int hs__tls_handshake(struct hs_conn *c)
 		tc->handshaken = true;
 		tc->ktls_send = BIO_get_ktls_send(SSL_get_wbio(tc->ssl));
 		ERR_clear_error(); /* a kernel without kTLS leaves OpenSSL's attempt queued */
-		return 1;
+		return tc->ktls_send ? 1 : use_batch_bio(tc) == 0 ? 1 : -ENOMEM;
 	}
 	long e = ssl_result(tc, r);
 	return e == 0 ? -ECONNRESET : (int)e;
@@ -126,22 +254,19 @@ long hs__tls_write(struct hs_conn *c, const void *buf, size_t len)
 	return e == 0 ? -EPIPE : e;
 }
 
-/* Reads the next chunk of the file at *off into the connection's buffer: its length,
- * 0 when the file ends there (it shrank), or a negative errno. */
+/* Reads the file from off (at most len bytes, FILE_READ) into the connection's buffer:
+ * the bytes read, 0 when the file ends there (it shrank), or a negative errno. */
 static long read_chunk(struct hs__tls_conn *tc, int fd, off_t off, size_t len)
 {
-	if (!tc->file_buf && !(tc->file_buf = hs__malloc(FILE_CHUNK)))
+	if (!tc->file_buf && !(tc->file_buf = hs__malloc(FILE_READ)))
 		return -ENOMEM;
 	ssize_t n;
 	do
-		n = pread(fd, tc->file_buf, len < FILE_CHUNK ? len : FILE_CHUNK, off);
+		n = pread(fd, tc->file_buf, len < FILE_READ ? len : FILE_READ, off);
 	while (n < 0 && errno == EINTR);
-	if (n < 0)
-		return -errno;
 	tc->file_off = off;
-	tc->file_len = (size_t)n;
-	tc->file_sent = 0;
-	return n;
+	tc->file_len = n > 0 ? (size_t)n : 0;
+	return n < 0 ? -errno : n;
 }
 
 /* kTLS: the kernel reads the file and encrypts it; 0 when the file ends early. */
@@ -156,35 +281,65 @@ static long ktls_sendfile(struct hs__tls_conn *tc, int fd, off_t *off, size_t le
 	return e == -EAGAIN ? e : -EIO;
 }
 
+/* Makes records of the file from off on into the (empty) batch: one SSL_write of at
+ * most a record's data each, BATCH_RECORDS at most, len file bytes at most. The file
+ * bytes made into records, 0 when the file ends at off (it shrank), or a negative errno.
+ * The buffer's bytes are reused only for the offsets that follow the last ones used, so
+ * that another range, or another file, is read afresh. */
+static long batch_fill(struct hs__tls_conn *tc, int fd, off_t off, size_t len)
+{
+	struct batch *b = &tc->batch;
+	if (!b->data && !(b->data = hs__malloc(BATCH_BYTES)))
+		return -ENOMEM;
+	size_t made = 0;
+	long rc = 0;
+	b->gathering = true;
+	while (b->nrec < BATCH_RECORDS && made < len) {
+		off_t at = off + (off_t)made;
+		bool cached = at == tc->file_next && at < tc->file_off + (off_t)tc->file_len;
+		if (!cached && (rc = read_chunk(tc, fd, at, len - made)) <= 0)
+			break;
+		size_t want = (size_t)(tc->file_off + (off_t)tc->file_len - at);
+		want = want < len - made ? want : len - made;
+		int r = SSL_write(tc->ssl, tc->file_buf + (at - tc->file_off),
+		                  (int)(want < RECORD_DATA ? want : RECORD_DATA));
+		if (r <= 0) {
+			rc = ssl_result(tc, r);
+			rc = rc == 0 ? -EPIPE : rc;
+			break;
+		}
+		made += (size_t)r;
+		tc->file_next = at + r;
+		b->rec[b->nrec].end = b->len;
+		b->rec[b->nrec].file_len = (size_t)r;
+		b->nrec++;
+	}
+	b->gathering = false;
+	return made ? (long)made : rc;
+}
+
+/* The file's records go out a batch at a time; a file byte counts as sent (and *off
+ * moves past it) once its record is wholly in the socket. */
 long hs__tls_sendfile(struct hs_conn *c, int fd, off_t *off, size_t len)
 {
 	struct hs__tls_conn *tc = c->tls;
 	if (tc->ktls_send)
 		return ktls_sendfile(tc, fd, off, len);
+	struct batch *b = &tc->batch;
 	long total = 0;
-	/* a chunk of another range (or none): read afresh from *off */
-	if (tc->file_sent == tc->file_len || tc->file_off + (off_t)tc->file_sent != *off) {
-		long n = read_chunk(tc, fd, *off, len);
+	for (;;) {
+		int rc = batch_write_out(tc);
+		*off += b->file_out;
+		total += b->file_out;
+		b->file_out = 0;
+		if (rc < 0 || b->len)
+			return total > 0 ? total : rc < 0 ? rc : -EAGAIN;
+		if ((size_t)total >= len)
+			return total;
+		long n = batch_fill(tc, fd, *off, len - (size_t)total);
 		if (n <= 0)
-			return n;
+			return total > 0 ? total : n;
 	}
-	while ((size_t)total < len) {
-		size_t want = tc->file_len - tc->file_sent;
-		if ((size_t)total + want > len)
-			want = len - (size_t)total;
-		int r = SSL_write(tc->ssl, tc->file_buf + tc->file_sent, (int)want);
-		if (r <= 0) {
-			long e = ssl_result(tc, r);
-			return total > 0 ? total : (e == 0 ? -EPIPE : e);
-		}
-		tc->file_sent += (size_t)r;
-		*off += r;
-		total += r;
-		if (tc->file_sent == tc->file_len && (size_t)total < len &&
-		    read_chunk(tc, fd, *off, len - (size_t)total) <= 0)
-			break; /* the caller asks again and sees the end, or the error */
-	}
-	return total;
 }
 
 void hs__tls_idle(struct hs_conn *c)
@@ -194,7 +349,11 @@ void hs__tls_idle(struct hs_conn *c)
 		return;
 	free(tc->file_buf);
 	tc->file_buf = NULL;
-	tc->file_len = tc->file_sent = 0;
+	tc->file_len = 0;
+	if (!tc->batch.len) { /* always empty between responses */
+		free(tc->batch.data);
+		tc->batch.data = NULL;
+	}
 	SSL_free_buffers(tc->ssl); /* refused, harmlessly, while a record is in flight */
 }
 
@@ -208,6 +367,7 @@ void hs__tls_close(struct hs_conn *c)
 	ERR_clear_error();
 	SSL_free(tc->ssl);
 	free(tc->file_buf);
+	free(tc->batch.data);
 	free(tc);
 	c->tls = NULL;
 }

@@ -52,6 +52,7 @@ struct ticket_key {
 struct hs__tls_context {
 	pthread_mutex_t lock;          /* guards ctx */
 	SSL_CTX *ctx;                  /* the one new connections take */
+	void *batch_method;            /* the BIO_METHOD of tls.c's record batches */
 	char *cert_file, *key_file;    /* file-based contexts: what a reload reads */
 	char *password;
 	bool reloadable;
@@ -515,6 +516,8 @@ int hs__tls_context_new(struct hs__tls_context **out, const struct hs_tls_option
 	int rc = ticket_key_make(&t->ticket[0]) ? context_setup(t, o, why, why_size)
 	                                         : fail(why, why_size, -EIO, "no randomness for "
 	                                                "TLS session ticket keys");
+	if (rc == 0 && !(t->batch_method = hs__alloc_fails() ? NULL : hs__tls_batch_method_new()))
+		rc = fail(why, why_size, -ENOMEM, "out of memory");
 	if (rc == 0 && o->ssl_ctx) {
 		t->ctx = o->ssl_ctx;
 		SSL_CTX_up_ref(t->ctx);
@@ -536,6 +539,7 @@ void hs__tls_context_free(struct hs__tls_context *t)
 	if (!t)
 		return;
 	SSL_CTX_free(t->ctx);
+	hs__tls_batch_method_free(t->batch_method);
 	free(t->cert_file);
 	free(t->key_file);
 	free_secret(t->password);
@@ -584,6 +588,11 @@ void *hs__tls_context_get(struct hs__tls_context *t)
 	SSL_CTX_up_ref(ctx);
 	pthread_mutex_unlock(&t->lock);
 	return ctx;
+}
+
+void *hs__tls_context_batch_method(struct hs__tls_context *t)
+{
+	return t->batch_method;
 }
 
 void hs__tls_context_put(void *ssl_ctx)
