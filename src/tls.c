@@ -5,12 +5,13 @@
  * directions, edge-triggered, and simply runs its state again). The handshake is a state
  * of its own, before the first request, under the head's deadline. Files go out by
  * SSL_sendfile where the kernel encrypts (kTLS: the "tls" module, and a cipher it takes),
- * chosen per connection after its handshake. Elsewhere a file is read 64 KiB at a time
- * and its full-size records are gathered and written to the socket together, one system
- * call for four records, through a BIO of this file's own that stands in for the
- * socket's once the handshake is done (docs/design.md, "Large files"). Nothing here
- * blocks, and the thread's OpenSSL error queue is left empty after every call, so one
- * connection's error never shows up as another's.
+ * chosen per connection after its handshake. Elsewhere a file is read a record's worth
+ * at a time, and the full-size records of a file or of any write longer than one record
+ * are gathered and written to the socket together, one system call for four records,
+ * through a BIO of this file's own that stands in for the socket's once the handshake is
+ * done (docs/design.md, "Large files"). Nothing here blocks, and the thread's OpenSSL
+ * error queue is left empty after every call, so one connection's error never shows up
+ * as another's.
  */
 #include <errno.h>
 #include <limits.h>
@@ -41,18 +42,18 @@
 /* The first byte of a TLS record carrying a handshake message (a ClientHello). */
 #define TLS_HANDSHAKE_RECORD 0x16
 
-/* Records of a file made but not yet written to the socket, with the file bytes each
- * SSL_write turned into them: those count as sent once their records are all out. */
+/* Records made but not yet written to the socket, with the caller's bytes each SSL_write
+ * turned into them: those count as sent once their records are all out. */
 struct batch {
 	char *data;
 	size_t len, written; /* data[written..len) is not yet in the socket */
 	size_t nrec, rec_out; /* rec[rec_out..nrec) are not wholly in the socket */
 	struct {
 		size_t end;      /* where this SSL_write's records end in data */
-		size_t file_len; /* the file bytes in them */
+		size_t plain;    /* the caller's bytes in them */
 	} rec[BATCH_RECORDS];
 	bool gathering;   /* the BIO appends to data instead of writing to the socket */
-	long file_out;    /* file bytes whose records went out, not yet reported */
+	long plain_out;   /* the caller's bytes whose records went out, not yet reported */
 };
 
 struct hs__tls_conn {
@@ -129,8 +130,8 @@ static long ssl_result(struct hs__tls_conn *tc, int r)
 
 /* ------------------------------------------------------------ the batching BIO */
 
-/* Writes the batch's unwritten bytes while the socket takes them, and counts the file
- * bytes of the records now wholly out in file_out: 0 (everything out, or the socket is
+/* Writes the batch's unwritten bytes while the socket takes them, and counts the
+ * caller's bytes of the records now wholly out in plain_out: 0 (everything out, or the socket is
  * full and batch.len is still non-zero), or a negative errno. */
 static int batch_write_out(struct hs__tls_conn *tc)
 {
@@ -146,7 +147,7 @@ static int batch_write_out(struct hs__tls_conn *tc)
 		b->written += (size_t)n;
 	}
 	while (b->rec_out < b->nrec && b->rec[b->rec_out].end <= b->written)
-		b->file_out += (long)b->rec[b->rec_out++].file_len;
+		b->plain_out += (long)b->rec[b->rec_out++].plain;
 	if (b->written == b->len)
 		b->len = b->written = b->nrec = b->rec_out = 0;
 	return 0;
@@ -244,16 +245,6 @@ long hs__tls_read(struct hs_conn *c, void *buf, size_t len)
 	return r > 0 ? r : ssl_result(tc, r);
 }
 
-long hs__tls_write(struct hs_conn *c, const void *buf, size_t len)
-{
-	struct hs__tls_conn *tc = c->tls;
-	int r = SSL_write(tc->ssl, buf, len > INT_MAX ? INT_MAX : (int)len);
-	if (r > 0)
-		return r;
-	long e = ssl_result(tc, r);
-	return e == 0 ? -EPIPE : e;
-}
-
 /* Reads the file from off (at most len bytes, FILE_READ) into the connection's buffer:
  * the bytes read, 0 when the file ends there (it shrank), or a negative errno. */
 static long read_chunk(struct hs__tls_conn *tc, int fd, off_t off, size_t len)
@@ -281,65 +272,110 @@ static long ktls_sendfile(struct hs__tls_conn *tc, int fd, off_t *off, size_t le
 	return e == -EAGAIN ? e : -EIO;
 }
 
-/* Makes records of the file from off on into the (empty) batch: one SSL_write of at
- * most a record's data each, BATCH_RECORDS at most, len file bytes at most. The file
- * bytes made into records, 0 when the file ends at off (it shrank), or a negative errno.
- * The buffer's bytes are reused only for the offsets that follow the last ones used, so
- * that another range, or another file, is read afresh. */
-static long batch_fill(struct hs__tls_conn *tc, int fd, off_t off, size_t len)
+/* One SSL_write of at most a record's data, gathered into the batch: the bytes taken,
+ * or a negative errno. */
+static long batch_record(struct hs__tls_conn *tc, const char *p, size_t n)
+{
+	struct batch *b = &tc->batch;
+	b->gathering = true;
+	int r = SSL_write(tc->ssl, p, (int)(n < RECORD_DATA ? n : RECORD_DATA));
+	b->gathering = false;
+	if (r <= 0) {
+		long e = ssl_result(tc, r);
+		return e == 0 ? -EPIPE : e;
+	}
+	b->rec[b->nrec].end = b->len;
+	b->rec[b->nrec].plain = (size_t)r;
+	b->nrec++;
+	return r;
+}
+
+/* Makes records of buf[0..len) into the (empty) batch, BATCH_RECORDS at most: the bytes
+ * made into records, or a negative errno. */
+static long batch_from_memory(struct hs__tls_conn *tc, const char *buf, size_t len)
+{
+	size_t made = 0;
+	long r = 0;
+	while (tc->batch.nrec < BATCH_RECORDS && made < len &&
+	       (r = batch_record(tc, buf + made, len - made)) > 0)
+		made += (size_t)r;
+	return made ? (long)made : r;
+}
+
+/* Makes records of the file from off on (len bytes at most) into the (empty) batch,
+ * BATCH_RECORDS at most: the bytes made into records, 0 when the file ends at off (it
+ * shrank), or a negative errno. The buffer's bytes are reused only for the offsets that
+ * follow the last ones used, so that another range, or another file, is read afresh. */
+static long batch_from_file(struct hs__tls_conn *tc, int fd, off_t off, size_t len)
+{
+	size_t made = 0;
+	long r = 0;
+	while (tc->batch.nrec < BATCH_RECORDS && made < len) {
+		off_t at = off + (off_t)made;
+		bool cached = at == tc->file_next && at < tc->file_off + (off_t)tc->file_len;
+		if (!cached && (r = read_chunk(tc, fd, at, len - made)) <= 0)
+			break;
+		size_t have = (size_t)(tc->file_off + (off_t)tc->file_len - at);
+		r = batch_record(tc, tc->file_buf + (at - tc->file_off),
+		                 have < len - made ? have : len - made);
+		if (r <= 0)
+			break;
+		made += (size_t)r;
+		tc->file_next = at + r;
+	}
+	return made ? (long)made : r;
+}
+
+/* What both writes share: the records go out a batch at a time, and a byte counts as
+ * sent once its record is wholly in the socket. From buf when it is given, else from the
+ * file at off. The bytes sent, 0 when the file ends early, or a negative errno (-EAGAIN:
+ * the socket is full). */
+static long send_batched(struct hs__tls_conn *tc, const char *buf, int fd, off_t off,
+                         size_t len)
 {
 	struct batch *b = &tc->batch;
 	if (!b->data && !(b->data = hs__malloc(BATCH_BYTES)))
 		return -ENOMEM;
-	size_t made = 0;
-	long rc = 0;
-	b->gathering = true;
-	while (b->nrec < BATCH_RECORDS && made < len) {
-		off_t at = off + (off_t)made;
-		bool cached = at == tc->file_next && at < tc->file_off + (off_t)tc->file_len;
-		if (!cached && (rc = read_chunk(tc, fd, at, len - made)) <= 0)
-			break;
-		size_t want = (size_t)(tc->file_off + (off_t)tc->file_len - at);
-		want = want < len - made ? want : len - made;
-		int r = SSL_write(tc->ssl, tc->file_buf + (at - tc->file_off),
-		                  (int)(want < RECORD_DATA ? want : RECORD_DATA));
-		if (r <= 0) {
-			rc = ssl_result(tc, r);
-			rc = rc == 0 ? -EPIPE : rc;
-			break;
-		}
-		made += (size_t)r;
-		tc->file_next = at + r;
-		b->rec[b->nrec].end = b->len;
-		b->rec[b->nrec].file_len = (size_t)r;
-		b->nrec++;
+	long total = 0;
+	for (;;) {
+		int rc = batch_write_out(tc);
+		total += b->plain_out;
+		b->plain_out = 0;
+		if (rc < 0 || b->len)
+			return total > 0 ? total : rc < 0 ? rc : -EAGAIN;
+		if ((size_t)total >= len)
+			return total;
+		long n = buf ? batch_from_memory(tc, buf + total, len - (size_t)total)
+		             : batch_from_file(tc, fd, off + total, len - (size_t)total);
+		if (n <= 0)
+			return total > 0 ? total : n;
 	}
-	b->gathering = false;
-	return made ? (long)made : rc;
 }
 
-/* The file's records go out a batch at a time; a file byte counts as sent (and *off
- * moves past it) once its record is wholly in the socket. */
+/* A write of one record or less goes straight through OpenSSL to the socket, uncopied;
+ * a longer one is batched. A retry after -EAGAIN comes with the same bytes, so a batch
+ * left unsent is the beginning of what is asked again. */
+long hs__tls_write(struct hs_conn *c, const void *buf, size_t len)
+{
+	struct hs__tls_conn *tc = c->tls;
+	if (!tc->ktls_send && (len > RECORD_DATA || tc->batch.len))
+		return send_batched(tc, buf, -1, 0, len);
+	int r = SSL_write(tc->ssl, buf, len > INT_MAX ? INT_MAX : (int)len);
+	if (r > 0)
+		return r;
+	long e = ssl_result(tc, r);
+	return e == 0 ? -EPIPE : e;
+}
+
 long hs__tls_sendfile(struct hs_conn *c, int fd, off_t *off, size_t len)
 {
 	struct hs__tls_conn *tc = c->tls;
 	if (tc->ktls_send)
 		return ktls_sendfile(tc, fd, off, len);
-	struct batch *b = &tc->batch;
-	long total = 0;
-	for (;;) {
-		int rc = batch_write_out(tc);
-		*off += b->file_out;
-		total += b->file_out;
-		b->file_out = 0;
-		if (rc < 0 || b->len)
-			return total > 0 ? total : rc < 0 ? rc : -EAGAIN;
-		if ((size_t)total >= len)
-			return total;
-		long n = batch_fill(tc, fd, *off, len - (size_t)total);
-		if (n <= 0)
-			return total > 0 ? total : n;
-	}
+	long n = send_batched(tc, NULL, fd, *off, len);
+	if (n > 0)
+		*off += n;
+	return n;
 }
 
 void hs__tls_idle(struct hs_conn *c)

@@ -10,8 +10,9 @@ body must arrive whole and in order, and the connection must stay usable.
 The same tests run over HTTPS (LargeFilesTLS), where a file goes out as records gathered
 four to a write and a file byte counts as sent only once its record is wholly in the
 socket: a slow reader stops the server mid-batch. Ranges of one file and then another on
-one connection start at offsets the previous range's buffer held; a file truncated while
-it is sent over TLS ends the response short, as a prefix of the file, and closes.
+one connection start at offsets the previous range's buffer held; a long listing (a body
+made in memory) reaches a slow reader whole; a file truncated while it is sent over TLS
+ends the response short, as a prefix of the file, and closes.
 """
 
 import hashlib
@@ -30,6 +31,9 @@ KIB, MIB = 1 << 10, 1 << 20
 SIZES = [1, 200 * KIB, 256 * KIB, 256 * KIB + 1, MIB, 4 * MIB, 4 * MIB + 1, 9 * MIB]
 RNG = random.Random(20261205)
 FILES = {"big/%d.bin" % n: RNG.randbytes(n) for n in SIZES}
+# a listing of ~190 KB: a long body made in memory, not read from a file
+NAMES = ["many/entry-%04d-%s.txt" % (i, "x" * 40) for i in range(1500)]
+FILES.update({name: b"" for name in NAMES})
 
 
 class LargeFiles(harness.ServerTestCase):
@@ -148,6 +152,19 @@ class LargeFilesTLS(LargeFiles):
             resp = client.read_response()
             self.assertStatus(resp, 206)
             self.assertTrue(resp.body == data[first:last + 1], "%d: %d-%d" % (name, first, last))
+
+    def test_a_long_listing_reaches_a_slow_reader_whole(self):
+        quick = self.fetch_on(self.connect(self.port), "/many/")
+        self.assertStatus(quick, 200)
+        self.assertGreater(len(quick.body), 150000)
+        for name in NAMES:
+            self.assertIn(name.split("/")[1].encode(), quick.body)
+        client = self.connect(self.port, rcvbuf=16 * KIB)
+        client.send(harness.request("GET", "/many/", "HTTP/1.1", [("Host", "x")]))
+        time.sleep(0.5)  # the server fills what the socket takes and waits mid-batch
+        slow = client.read_response()
+        self.assertTrue(slow.body == quick.body, "the listing differs when read slowly")
+        self.check_sequence(client, [MIB, 1])
 
     def test_a_file_truncated_while_sent_ends_short_and_closes(self):
         path = os.path.join(self.doc.root, "shrinking.bin")
