@@ -731,7 +731,11 @@ int hs__tls_open(struct hs_conn *c, struct hs__tls_context *t);
 int hs__tls_handshake(struct hs_conn *c);
 /* recv, send and sendfile over TLS: bytes (> 0), 0 at the end of the stream (read),
  * -EAGAIN, or a negative errno. A write refused with -EAGAIN is retried with the same
- * bytes at the same place (more after them is allowed). */
+ * bytes at the same place (more after them is allowed). A write longer than a record,
+ * and every file, goes out as a batch of records: a byte counts as sent only once its
+ * record is wholly in the socket, and the records made beyond that wait in tls.c, so a
+ * write or sendfile that did not finish is called again for the same bytes or range
+ * before anything else is written (other writes wait behind the batch: -EAGAIN). */
 long hs__tls_read(struct hs_conn *c, void *buf, size_t len);
 long hs__tls_write(struct hs_conn *c, const void *buf, size_t len);
 long hs__tls_sendfile(struct hs_conn *c, int fd, off_t *off, size_t len);

@@ -32,12 +32,8 @@
  * and room for a key update OpenSSL may put before it. */
 #define RECORD_SLACK 512
 /* A file is read this much at a time, and sent as this many records per write. */
-#ifndef FILE_READ
 #define FILE_READ RECORD_DATA
-#endif
-#ifndef BATCH_RECORDS
 #define BATCH_RECORDS 4
-#endif
 #define BATCH_BYTES (BATCH_RECORDS * (RECORD_DATA + RECORD_SLACK))
 /* The first byte of a TLS record carrying a handshake message (a ClientHello). */
 #define TLS_HANDSHAKE_RECORD 0x16
@@ -187,11 +183,15 @@ static int batch_bio_write(BIO *bio, const char *data, int len)
 static long batch_bio_ctrl(BIO *bio, int cmd, long num, void *ptr)
 {
 	(void)bio, (void)num, (void)ptr;
-	return cmd == BIO_CTRL_FLUSH; /* nothing is held back between calls */
+	/* a batch is written out by the write that made it (send_batched), and before any
+	 * other write: there is nothing for a flush to do */
+	return cmd == BIO_CTRL_FLUSH;
 }
 
 void *hs__tls_batch_method_new(void)
 {
+	/* no BIO_get_new_index(): OpenSSL has 127 of them per process, and a process may
+	 * make servers without end; nothing looks this BIO up by its type */
 	BIO_METHOD *m = BIO_meth_new(BIO_TYPE_SOURCE_SINK, "httpserve records");
 	if (m && (BIO_meth_set_write(m, batch_bio_write) != 1 ||
 	          BIO_meth_set_ctrl(m, batch_bio_ctrl) != 1)) {
@@ -312,7 +312,8 @@ static long batch_from_file(struct hs__tls_conn *tc, int fd, off_t off, size_t l
 	long r = 0;
 	while (tc->batch.nrec < BATCH_RECORDS && made < len) {
 		off_t at = off + (off_t)made;
-		bool cached = at == tc->file_next && at < tc->file_off + (off_t)tc->file_len;
+		bool cached = at == tc->file_next && at >= tc->file_off &&
+		              at < tc->file_off + (off_t)tc->file_len;
 		if (!cached && (r = read_chunk(tc, fd, at, len - made)) <= 0)
 			break;
 		size_t have = (size_t)(tc->file_off + (off_t)tc->file_len - at);
