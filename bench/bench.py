@@ -9,8 +9,8 @@ one table of medians, spread and ratio to nginx, then the performance targets.
 
 Knobs (environment): BENCH_QUICK=1 (one short repetition, 1,000 idle connections: a smoke
 test), BENCH_RUNS, BENCH_SECONDS, BENCH_ONLY=a,b,... (workloads; "tls" is the TLS group
-t1-t4, "embed" the embedding group e1-e2, "large" the large-file group l1-l5, l7-l11 (l6 and l12, 1 GiB,
-only as "l6", "l12"), each run only when named),
+t1-t4, "embed" the embedding group e1-e2, "large" the large-file group l1-l5, l7-l11, l15-l16 (l6, l12-l14,
+with the 1 GiB file, only when named), each run only when named),
 BENCH_SERVERS=nginx,... (rows), BENCH_HS_ARGS (more options for the httpserve rows, as
 "--listing rich"), BENCH_EMBED_POOL (the blocking slot's handler_threads;
 unset: the library's default), BENCH_IDLE (idle
@@ -130,10 +130,14 @@ LARGE = {
     "l10": ("TLS: 1 MiB x 500 in a row, curl, 1 conn", "1m.bin", "curl", 1, 500, None),
     "l11": ("TLS: 100 MiB x 10 in a row, wget, 1 conn", "100m.bin", "wget", 1, 10, None),
     "l12": ("TLS: 1 GiB x 3 in a row, curl, 1 conn", "1g.bin", "curl", 1, 3, None),
+    "l13": ("1 GiB, 16 curl at once", "1g.bin", "curl", 16, 1, "ceiling 1g"),
+    "l14": ("TLS: 1 GiB, 16 curl at once", "1g.bin", "curl", 16, 1, None),
+    "l15": ("100 MiB, 16 wget at once", "100m.bin", "wget", 16, 1, "ceiling 100m"),
+    "l16": ("TLS: 100 MiB, 16 wget at once", "100m.bin", "wget", 16, 1, None),
 }
 LARGE_KEYS = tuple(LARGE)
-LARGE_TLS_KEYS = ("l7", "l8", "l9", "l10", "l11", "l12")
-BIG_FILE_KEYS = ("l6", "l12")  # the 1 GiB file is made only for these
+LARGE_TLS_KEYS = ("l7", "l8", "l9", "l10", "l11", "l12", "l14", "l16")
+BIG_FILE_KEYS = ("l6", "l12", "l13", "l14")  # the 1 GiB file is made only for these
 for _k, (_t, _f, _cl, _n, _per, _ceil) in LARGE.items():
     WORKLOADS[_k] = (_t, "/" + _f, _n, 1, [], "GB/s",
                      TLS_ROWS if _k in LARGE_TLS_KEYS else LARGE_PEERS + HS_ROWS + [_ceil])
@@ -893,7 +897,9 @@ SHORT = {("a", "req/s"): "1k keep-alive", ("b", "req/s"): "1k close",
          ("l5", "GB/s"): "100m x10 wget", ("l6", "GB/s"): "1g x3 curl",
          ("l7", "GB/s"): "TLS 100m x10", ("l8", "GB/s"): "TLS 1m 16x100",
          ("l9", "GB/s"): "TLS 100m 16", ("l10", "GB/s"): "TLS 1m x500",
-         ("l11", "GB/s"): "TLS 100m wget", ("l12", "GB/s"): "TLS 1g x3"}
+         ("l11", "GB/s"): "TLS 100m wget", ("l12", "GB/s"): "TLS 1g x3",
+         ("l13", "GB/s"): "1g 16 curl", ("l14", "GB/s"): "TLS 1g 16",
+         ("l15", "GB/s"): "100m 16 wget", ("l16", "GB/s"): "TLS 100m 16 wget"}
 
 
 def embed_best(per, field):
@@ -1192,11 +1198,11 @@ def main():
     # workloads: letters, t1..t4, e1..e2, "tls" for the whole TLS group and "embed" for
     # the embedding group
     only = re.findall(r"l\d+|[te]\d|[a-h]", os.environ.get("BENCH_ONLY", "abcdefgh").replace(
-        "tls", "t1t2t3t4").replace("embed", "e1e2").replace("large", "l1l2l3l4l5l7l8l9l10l11"))
+        "tls", "t1t2t3t4").replace("embed", "e1e2").replace("large", "l1l2l3l4l5l7l8l9l10l11l15l16"))
     want = os.environ.get("BENCH_SERVERS")
     plain = [k for k in only if k not in TLS_KEYS + EMBED_KEYS + LARGE_TLS_KEYS]
     names = [n for n in ROWS if (not want or n in want.split(",")) and plain
-             and (n != "ceiling 1g" or "l6" in only)]
+             and (n != "ceiling 1g" or any(k in only for k in BIG_FILE_KEYS))]
     tls_names = [n for n in TLS_ROWS if (not want or n in want.split(","))
                  and any(k in TLS_KEYS + LARGE_TLS_KEYS for k in only)]
     embed_names = [n for n in EMBED_ROWS if (not want or n in want.split(","))
