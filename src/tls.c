@@ -127,8 +127,8 @@ static long ssl_result(struct hs__tls_conn *tc, int r)
 /* ------------------------------------------------------------ the batching BIO */
 
 /* Writes the batch's unwritten bytes while the socket takes them, and counts the
- * caller's bytes of the records now wholly out in plain_out: 0 (everything out, or the socket is
- * full and batch.len is still non-zero), or a negative errno. */
+ * caller's bytes of the records now wholly out in plain_out: 0 (everything out, or the
+ * socket is full and batch.len is still non-zero), or a negative errno. */
 static int batch_write_out(struct hs__tls_conn *tc)
 {
 	struct batch *b = &tc->batch;

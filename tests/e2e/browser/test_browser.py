@@ -84,6 +84,7 @@ def request_codes(lines, target):
 
 
 @harness.beyond_python("ranges and validators, which Python lacks")
+@unittest.skipIf(harness.VALGRIND, harness.BROWSER_UNDER_VALGRIND)
 class HeadlessChromium(harness.ServerTestCase):
     """A real browser seeks a media file and revalidates cached pages."""
 

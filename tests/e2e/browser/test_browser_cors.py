@@ -40,6 +40,7 @@ async function attempt(url, opts) {
 
 
 @harness.beyond_python("CORS, which Python lacks")
+@unittest.skipIf(harness.VALGRIND, harness.BROWSER_UNDER_VALGRIND)
 class CrossOriginFetch(harness.ServerTestCase):
     setUpClass = HeadlessChromium.__dict__["setUpClass"]
     start_browser = HeadlessChromium.start_browser

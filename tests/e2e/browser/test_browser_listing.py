@@ -100,6 +100,7 @@ class Rows(html.parser.HTMLParser):
 
 
 @harness.beyond_python("the rich listing is httpserve's")
+@unittest.skipIf(harness.VALGRIND, harness.BROWSER_UNDER_VALGRIND)
 class BrowserListing(harness.ServerTestCase):
     @classmethod
     def setUpClass(cls):

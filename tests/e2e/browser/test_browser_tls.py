@@ -94,6 +94,7 @@ def spki_sha256(crt):
 
 @unittest.skipUnless(OPENSSL, "the openssl command is not installed (apt-get install openssl)")
 @harness.beyond_python("HTTPS with ranges, which Python lacks")
+@unittest.skipIf(harness.VALGRIND, harness.BROWSER_UNDER_VALGRIND)
 class HeadlessChromiumHTTPS(harness.ServerTestCase):
     """A real browser over HTTPS: a module import, a media seek, a listing."""
 
