@@ -3,7 +3,8 @@
  * tests that drive one over sockets. start_running makes it on a free port with its log
  * in a memfd; stop_running shuts it down and checks that serve_forever returned 0 within
  * the bound, or reports and leaves (a thread that never returns cannot be joined).
- * Included by one test file each: everything here is static.
+ * Included by one test file each: everything here is static, and inline so that a test
+ * using only part of it builds without warnings.
  */
 #ifndef HS_TEST_RUNNING_H
 #define HS_TEST_RUNNING_H
@@ -31,7 +32,7 @@ struct running {
 	int port;
 };
 
-static void *serve_running(void *arg)
+static inline void *serve_running(void *arg)
 {
 	struct running *r = arg;
 	r->rc = hs_server_serve_forever(r->s);
@@ -41,7 +42,7 @@ static void *serve_running(void *arg)
 }
 
 /* A server on 127.0.0.1, a free port, serving in its own thread. */
-static bool start_running(struct running *r, const struct hs_handler *h, int workers,
+static inline bool start_running(struct running *r, const struct hs_handler *h, int workers,
                           int drain_ms)
 {
 	*r = (struct running){.log_fd = memfd_create("hs-log", MFD_CLOEXEC), .done = {-1, -1}};
@@ -57,7 +58,7 @@ static bool start_running(struct running *r, const struct hs_handler *h, int wor
 }
 
 /* A server thread that outlives every bound cannot be joined: report and leave. */
-static void give_up_running(const char *test, const char *why)
+static inline void give_up_running(const char *test, const char *why)
 {
 	fprintf(stderr, "FAIL: %s\n", why);
 	check_count++;
@@ -68,7 +69,7 @@ static void give_up_running(const char *test, const char *why)
 
 /* hs_server_shutdown from this thread; serve_forever must return 0 within a bound. The
  * log stays open for the caller to read and close. */
-static void stop_running(struct running *r, const char *test)
+static inline void stop_running(struct running *r, const char *test)
 {
 	hs_server_shutdown(r->s);
 	struct pollfd p = {.fd = r->done[0], .events = POLLIN};

@@ -29,6 +29,8 @@
 
 #define WAIT_MS 5000 /* the bound on every single wait */
 
+#include "running.h"
+
 /* ------------------------------------------------------------ the held write */
 
 static _Thread_local int hold_writes; /* set on the thread whose write is held */
@@ -74,21 +76,6 @@ static int get_any(const struct hs_handler *self, struct hs_conn *c, const struc
 }
 
 static const struct hs_handler handler = {.do_GET = get_any};
-
-struct running {
-	struct hs_server *s;
-	int done[2]; /* the serving thread writes a byte here when serve_forever returns */
-	int rc;
-};
-
-static void *serve(void *arg)
-{
-	struct running *r = arg;
-	r->rc = hs_server_serve_forever(r->s);
-	if (write(r->done[1], "x", 1) != 1)
-		r->rc = -EIO;
-	return NULL;
-}
 
 static void *held_shutdown(void *arg)
 {
@@ -138,26 +125,21 @@ static bool fail(const char *why)
 
 static bool race_once(int workers)
 {
-	struct running r = {.done = {-1, -1}};
-	struct hs_options o = {.host = "127.0.0.1", .port = "0", .workers = workers,
-	                       .quiet = true, .drain_timeout_ms = 500};
-	char host[64];
-	int port = 0, fds_before = count_fds();
-	pthread_t serving, held;
+	struct running r;
+	int fds_before = count_fds();
+	pthread_t held;
 	held_fd = -1;
 	released = 0;
-	if (hs_server_new(&r.s, &o, &handler) != 0 || pipe2(r.done, O_CLOEXEC) < 0 ||
-	    hs_server_address(r.s, host, sizeof host, &port) != 0 ||
-	    pthread_create(&serving, NULL, serve, &r) != 0)
+	if (!start_running(&r, &handler, workers, 500))
 		return fail("setting up the server");
-	CHECK(answered(port));
+	CHECK(answered(r.port));
 	if (pthread_create(&held, NULL, held_shutdown, r.s) != 0 || !wait_held())
 		return fail("the held shutdown did not reach its write");
 	hs_server_shutdown(r.s);
 	struct pollfd p = {.fd = r.done[0], .events = POLLIN};
 	if (poll(&p, 1, WAIT_MS) != 1)
 		return fail("serve_forever did not return");
-	pthread_join(serving, NULL);
+	pthread_join(r.thread, NULL);
 	CHECK_INT(r.rc, 0);
 
 	/* the number the held write will use, taken by a new pipe if it was closed */
@@ -180,6 +162,7 @@ static bool race_once(int workers)
 	close(pipe_fds[1]);
 	close(r.done[0]);
 	close(r.done[1]);
+	close(r.log_fd);
 	hs_server_close(r.s);
 	CHECK_INT(count_fds(), fds_before);
 	return true;

@@ -157,14 +157,13 @@ static const struct hs_handler handler = {.protocol_version = "HTTP/1.1", .do_GE
 
 /* ------------------------------------------------------------ a running server */
 
-static bool start(struct running *r, int workers)
+/* A fresh server, the counters of what the handler saw reset; a test cannot go on
+ * without one. */
+static void start(struct running *r, int workers)
 {
-	return start_running(r, &handler, workers, 1000);
-}
-
-static void give_up(const char *why)
-{
-	give_up_running("test_wake", why);
+	seen_wrong_thread = seen_aborts = seen_woken = seen_nworkers = 0;
+	if (!start_running(r, &handler, workers, 1000))
+		give_up_running("test_wake", "cannot start the server");
 }
 
 static void stop(struct running *r)
@@ -227,18 +226,11 @@ static bool ask(int fd, const char *path, bool last)
 
 /* ------------------------------------------------------------ the tests */
 
-static void reset_seen(void)
-{
-	seen_wrong_thread = seen_aborts = seen_woken = seen_nworkers = 0;
-}
-
 /* One worker: requests in a row on one keep-alive connection, then each on its own. */
 static void test_in_a_row(void)
 {
 	struct running r;
-	reset_seen();
-	if (!start(&r, 1))
-		give_up("cannot start the server");
+	start(&r, 1);
 	int fd = connect_to(r.port);
 	CHECK(fd >= 0);
 	for (int i = 0; fd >= 0 && i < IN_A_ROW; i++) {
@@ -288,9 +280,7 @@ static void *client_run(void *arg)
 static void test_at_once(void)
 {
 	struct running r;
-	reset_seen();
-	if (!start(&r, 2))
-		give_up("cannot start the server");
+	start(&r, 2);
 	struct client clients[AT_ONCE];
 	pthread_t threads[AT_ONCE];
 	int started = 0;
@@ -319,9 +309,7 @@ static void test_at_once(void)
 static void test_client_leaves(void)
 {
 	struct running r;
-	reset_seen();
-	if (!start(&r, 1))
-		give_up("cannot start the server");
+	start(&r, 1);
 	int fd = connect_to(r.port);
 	static const char req[] = "GET /gone HTTP/1.1\r\nHost: t\r\n\r\n";
 	CHECK(fd >= 0 && send(fd, req, sizeof req - 1, MSG_NOSIGNAL) == sizeof req - 1);
