@@ -924,14 +924,9 @@ static int send_directory(struct hs_static *self, struct hs_conn *c, const struc
 
 /* ------------------------------------------------------------ optional settings */
 
-static bool adds_headers(const struct hs_static *self)
-{
-	return self->response_headers || self->cors_origins || self->no_cache;
-}
-
 bool hs__static_adds_headers(const struct hs_static *self)
 {
-	return adds_headers(self);
+	return self->response_headers || self->cors_origins || self->no_cache;
 }
 
 const struct hs__flags *hs__static_use_flags(struct hs_static *self, struct hs_conn *c,
@@ -1011,7 +1006,7 @@ static int send_head(const struct hs_handler *h, struct hs_conn *c, const struct
 	struct hs_static *self = self_of(h);
 	char rel[4096 + 32];
 	bool slash = false;
-	if (adds_headers(self) && !hs__static_use_flags(self, c, r))
+	if (hs__static_adds_headers(self) && !hs__static_use_flags(self, c, r))
 		return hs_send_error(c, 500, NULL, NULL);
 	if (hs__translate_path(r->path, strlen(r->path), rel, sizeof rel - 32, &slash) < 0)
 		return hs_send_error(c, 404, "File not found", NULL);
